@@ -1,0 +1,43 @@
+"""arazzo-engine: run Arazzo workflows against real APIs.
+
+>>> from arazzo_engine import run_workflow
+>>> result = run_workflow("workflow.arazzo.yaml", "my-workflow", {"name": "x"})
+>>> result.success, result.outputs
+"""
+
+from __future__ import annotations
+
+from .api import arun_workflow, run_workflow
+from .auth.sigv4 import AwsSettings
+from .document.model import Document, load
+from .errors import (
+    ArazzoError,
+    AuthError,
+    BindingError,
+    DocumentError,
+    ExpressionError,
+    InputError,
+    Location,
+    WorkflowNotFoundError,
+)
+from .results import RunResult, StepResult
+
+__all__ = [
+    "ArazzoError",
+    "AuthError",
+    "AwsSettings",
+    "BindingError",
+    "Document",
+    "DocumentError",
+    "ExpressionError",
+    "InputError",
+    "Location",
+    "RunResult",
+    "StepResult",
+    "WorkflowNotFoundError",
+    "arun_workflow",
+    "load",
+    "run_workflow",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,224 @@
+"""What a run returns: the workflow's outcome and a record of every step that ran.
+
+Records hold redacted copies of requests and responses: credentials, signatures, tokens and
+cookies never reach a result, so a result can be printed, logged or saved as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .criteria import CriterionOutcome
+
+__all__ = [
+    "REDACTED",
+    "RecordedRequest",
+    "RecordedResponse",
+    "RunResult",
+    "StepResult",
+    "redact_headers",
+]
+
+REDACTED = "***"
+
+#: Headers whose values are secrets. Matched case-insensitively.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-amz-security-token",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+    }
+)
+
+_SIGV4 = re.compile(r"^(AWS4-HMAC-SHA256)\s.*?(SignedHeaders=[^,\s]+)", re.IGNORECASE)
+
+
+def _redact_authorization(value: str) -> str:
+    sigv4 = _SIGV4.match(value)
+    if sigv4:  # keep which headers were signed: useful, and not a secret
+        return f"{sigv4.group(1)} Credential={REDACTED}, {sigv4.group(2)}, Signature={REDACTED}"
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} {REDACTED}" if rest else REDACTED
+
+
+def redact_headers(
+    headers: Iterable[tuple[str, str]], extra_secrets: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """A copy of ``headers`` with secret values masked."""
+    out = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            value = _redact_authorization(value)
+        elif lower in SECRET_HEADERS or lower in extra_secrets:
+            value = REDACTED
+        out.append((name, value))
+    return out
+
+
+def _decode_body(content: bytes, content_type: str | None) -> Any:
+    if not content:
+        return None
+    text = content.decode("utf-8", "replace")
+    base = (content_type or "").split(";", 1)[0].strip().lower()
+    if "json" in base:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+@dataclass
+class RecordedRequest:
+    """The request a step sent (secrets masked)."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: Any
+
+    @classmethod
+    def from_httpx(cls, request: httpx.Request) -> RecordedRequest:
+        """Record an httpx request, redacted."""
+        try:
+            content = request.content
+        except httpx.RequestNotRead:
+            content = b""
+        return cls(
+            request.method,
+            str(request.url),
+            redact_headers(request.headers.multi_items()),
+            _decode_body(content, request.headers.get("content-type")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": [[k, v] for k, v in self.headers],
+            "body": self.body,
+        }
+
+
+@dataclass
+class RecordedResponse:
+    """The response a step received (secrets masked)."""
+
+    status_code: int
+    headers: list[tuple[str, str]]
+    body: Any
+
+    @classmethod
+    def from_httpx(cls, response: httpx.Response) -> RecordedResponse:
+        """Record an httpx response (already read), redacted."""
+        return cls(
+            response.status_code,
+            redact_headers(response.headers.multi_items()),
+            _decode_body(response.content, response.headers.get("content-type")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "statusCode": self.status_code,
+            "headers": [[k, v] for k, v in self.headers],
+            "body": self.body,
+        }
+
+
+@dataclass
+class StepResult:
+    """One execution of one step."""
+
+    step_id: str
+    workflow_id: str
+    success: bool
+    target: str
+    attempt: int = 1
+    status_code: int | None = None
+    request: RecordedRequest | None = None
+    response: RecordedResponse | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    criteria: list[CriterionOutcome] = field(default_factory=list)
+    error: str | None = None
+    action: str | None = None
+    started_at: float = 0.0
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {
+            "stepId": self.step_id,
+            "workflowId": self.workflow_id,
+            "success": self.success,
+            "target": self.target,
+            "attempt": self.attempt,
+            "statusCode": self.status_code,
+            "outputs": self.outputs,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "durationMs": round(self.duration * 1000, 3),
+        }
+        if self.error:
+            out["error"] = self.error
+        if self.action:
+            out["action"] = self.action
+        if self.request is not None:
+            out["request"] = self.request.to_dict()
+        if self.response is not None:
+            out["response"] = self.response.to_dict()
+        return out
+
+
+@dataclass
+class RunResult:
+    """The outcome of running a workflow.
+
+    ``success`` is True when the workflow ended successfully; ``outputs`` holds its outputs
+    (those that could be evaluated, also on failure); ``steps`` holds every step execution in
+    order, including those of nested workflows and retries; ``error`` says why a failed run
+    failed.
+    """
+
+    workflow_id: str
+    success: bool
+    outputs: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepResult] = field(default_factory=list)
+    error: str | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    def step(self, step_id: str) -> StepResult:
+        """The last execution of ``step_id``."""
+        for record in reversed(self.steps):
+            if record.step_id == step_id:
+                return record
+        raise KeyError(step_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (secrets already masked)."""
+        out: dict[str, Any] = {
+            "workflowId": self.workflow_id,
+            "success": self.success,
+            "outputs": self.outputs,
+            "steps": [s.to_dict() for s in self.steps],
+            "durationMs": round(self.duration * 1000, 3),
+        }
+        if self.error:
+            out["error"] = self.error
+        if self.warnings:
+            out["warnings"] = self.warnings
+        return out

@@ -1,0 +1,490 @@
+"""The run loop, free of I/O.
+
+:func:`execute` is a generator. It yields :class:`Send` (a request to send) and :class:`Sleep`
+(a wait before a retry) commands, and is sent back an ``httpx.Response`` (body read) or a
+:class:`TransportFailure` for each ``Send``. When the workflow ends it returns a
+:class:`~arazzo_engine.results.RunResult`. The synchronous and asynchronous drivers, and tests,
+all drive this same generator.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jsonschema
+
+from ..auth.sigv4 import AwsSettings
+from ..auth.sources import SourceAuth, source_auth
+from ..criteria import CriterionOutcome, check
+from ..document.model import Document
+from ..document.plan import ActionPlan, StepPlan, WorkflowPlan
+from ..errors import ArazzoError, InputError
+from ..expressions import Unresolved, evaluate_value
+from ..openapi.servers import server_url
+from ..requests import RequestBuildError, build_request
+from ..results import RecordedRequest, RecordedResponse, RunResult, StepResult
+from .context import Exchange, RunMemory, StepContext, WorkflowState
+
+__all__ = [
+    "DEFAULT_MAX_STEPS",
+    "Command",
+    "Reply",
+    "RunOptions",
+    "Send",
+    "Sleep",
+    "TransportFailure",
+    "execute",
+]
+
+#: The most step executions one run may make (goto loops and retries included).
+DEFAULT_MAX_STEPS = 1000
+#: The longest nesting of workflow steps.
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send ``request`` with ``auth`` (may be None) within ``timeout`` seconds."""
+
+    request: httpx.Request
+    auth: httpx.Auth | None
+    timeout: float
+    step_id: str
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait ``seconds`` before going on (a retry's delay)."""
+
+    seconds: float
+    step_id: str
+
+
+@dataclass(frozen=True)
+class TransportFailure:
+    """The request got no HTTP response: refused, timed out, TLS failure..."""
+
+    reason: str
+    request: httpx.Request | None = None
+
+
+Command = Send | Sleep
+Reply = httpx.Response | TransportFailure | None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of one run. See :func:`arazzo_engine.run_workflow`."""
+
+    servers: Mapping[str, str] = field(default_factory=dict)
+    server_variables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    aws: AwsSettings | None = None
+    timeout: float = 30.0
+    max_steps: int = DEFAULT_MAX_STEPS
+
+
+class _RunAborted(Exception):
+    """A guard ended the run (too many steps, too deep)."""
+
+
+@dataclass
+class _Outcome:
+    success: bool
+    error: str | None = None
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_summary(response: httpx.Response) -> str:
+    """A short, generic account of an error response: its status and what its body says."""
+    text = response.content[:2000].decode("utf-8", "replace").strip()
+    detail = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = next((str(body[k]) for k in ("__type", "code", "error", "title") if k in body), "")
+        message = next(
+            (
+                str(body[k])
+                for k in ("message", "Message", "detail", "error_description")
+                if k in body
+            ),
+            "",
+        )
+        detail = ": ".join(x for x in (code.rsplit("#", 1)[-1], message) if x)
+    elif "<Code>" in text:
+        code = text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+        message = (
+            text.split("<Message>", 1)[1].split("</Message>", 1)[0] if "<Message>" in text else ""
+        )
+        detail = ": ".join(x for x in (code, message) if x)
+    if not detail and text:
+        detail = " ".join(text.split())[:200]
+    return f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
+
+
+class _Runner:
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.memory = RunMemory()
+        self.records: list[StepResult] = []
+        self._auth: dict[tuple[str, str], SourceAuth] = {}
+        self.warnings: list[str] = []
+        self.error: str | None = None
+
+    # -- auth and URLs --------------------------------------------------------------------
+
+    def prepare_auth(self, plan: WorkflowPlan) -> None:
+        """Resolve the auth of every source the workflow calls, before any request."""
+        for step in plan.steps:
+            if step.operation is not None:
+                self.source(plan.document, step.operation.source_name)
+
+    def source(self, document: Document, name: str) -> SourceAuth:
+        key = (document.uri, name)
+        found = self._auth.get(key)
+        if found is None:
+            description = document.sources[name].openapi
+            assert description is not None
+            found = source_auth(description, self.options.aws)
+            self._auth[key] = found
+        return found
+
+    def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
+        operation = step.operation
+        assert operation is not None
+        override = self.options.servers.get(operation.source_name) or auth.base_url
+        if override:
+            return override
+        description = plan.document.sources[operation.source_name].openapi
+        assert description is not None
+        variables = {
+            **auth.server_variables,
+            **self.options.server_variables.get(operation.source_name, {}),
+        }
+        return server_url(operation.servers, description.uri, variables, step.location)
+
+    # -- workflows ------------------------------------------------------------------------
+
+    def validate_inputs(self, plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any]:
+        inputs = dict(given)
+        schema = plan.inputs_schema
+        if not schema:
+            return inputs
+        for name, prop in (schema.get("properties") or {}).items():
+            if name not in inputs and isinstance(prop, Mapping) and "default" in prop:
+                inputs[name] = prop["default"]
+        validator_class = jsonschema.validators.validator_for(
+            schema, default=jsonschema.Draft202012Validator
+        )
+        try:
+            validator_class.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise InputError(
+                f"the inputs schema of workflow {plan.workflow_id!r} is not a valid JSON Schema",
+                [exc.message],
+                plan.location,
+            ) from None
+        validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+        problems = []
+        for error in sorted(validator.iter_errors(inputs), key=lambda e: list(e.absolute_path)):
+            path = "/".join(str(p) for p in error.absolute_path)
+            problems.append(f"{'inputs/' + path if path else 'inputs'}: {error.message}")
+        if problems:
+            raise InputError(
+                f"the inputs of workflow {plan.workflow_id!r} are invalid", problems, plan.location
+            )
+        return inputs
+
+    def workflow(
+        self, plan: WorkflowPlan, inputs: dict[str, Any], depth: int
+    ) -> Generator[Command, Reply, WorkflowState]:
+        if depth > MAX_DEPTH:
+            raise _RunAborted(f"workflows nest deeper than {MAX_DEPTH} levels")
+        state = WorkflowState(plan, inputs)
+        for document, workflow_id in plan.depends_on:
+            key = (document.uri, workflow_id)
+            if key not in self.memory.workflows:
+                dependency = document.plan(workflow_id)
+                yield from self.workflow(
+                    dependency, self.validate_inputs(dependency, {}), depth + 1
+                )
+            if not self.memory.workflows[key].success:
+                state.success = False
+                self.memory.workflows[(plan.document.uri, plan.workflow_id)] = state
+                self.error = (
+                    f"workflow {plan.workflow_id!r} depends on {workflow_id!r}, which failed"
+                )
+                return state
+        self.memory.workflows[(plan.document.uri, plan.workflow_id)] = state
+        self.prepare_auth(plan)
+        outcome = yield from self.steps(plan, state, depth)
+        state.success = outcome.success
+        if outcome.error and self.error is None:
+            self.error = outcome.error
+        state.outputs = {}
+        ctx = StepContext(self.memory, state)
+        for name, value in plan.outputs.items():
+            try:
+                state.outputs[name] = evaluate_value(value, ctx)
+            except Unresolved as exc:
+                self.warnings.append(f"workflow {plan.workflow_id!r} output {name!r}: {exc.reason}")
+        return state
+
+    def steps(
+        self, plan: WorkflowPlan, state: WorkflowState, depth: int
+    ) -> Generator[Command, Reply, _Outcome]:
+        index = 0
+        attempts: dict[int, int] = {}
+        retries: dict[tuple[int, int], int] = {}
+        while index < len(plan.steps):
+            step = plan.steps[index]
+            self.memory.executed_steps += 1
+            if self.memory.executed_steps > self.options.max_steps:
+                raise _RunAborted(
+                    f"the run executed more than {self.options.max_steps} steps "
+                    f"(last: {step.step_id!r}); a goto loop? raise max_steps if intended"
+                )
+            attempts[index] = attempts.get(index, 0) + 1
+            record, ctx = yield from self.step(plan, step, state, attempts[index], depth)
+            self.records.append(record)
+            own = step.on_success if record.success else step.on_failure
+            shared = plan.success_actions if record.success else plan.failure_actions
+            candidates = _effective_actions(own, shared)
+            chosen: tuple[int, ActionPlan] | None = None
+            for position, action in enumerate(candidates):
+                if (
+                    action.type == "retry"
+                    and retries.get((index, position), 0) >= action.retry_limit
+                ):
+                    continue
+                outcomes = [check(c, ctx) for c in action.criteria]
+                if all(o.passed for o in outcomes):
+                    chosen = (position, action)
+                    break
+            if chosen is None:
+                if not record.success:
+                    return _Outcome(False, f"step {step.step_id!r} failed: {record.error}")
+                index += 1
+                continue
+            position, action = chosen
+            record.action = _describe_action(action)
+            if action.type == "end":
+                if record.success:
+                    return _Outcome(True)
+                return _Outcome(False, f"step {step.step_id!r} failed: {record.error} (action end)")
+            if action.type == "goto":
+                if action.workflow is not None:
+                    target = action.workflow[0].plan(action.workflow[1])
+                    sub = yield from self.workflow(
+                        target, self.validate_inputs(target, {}), depth + 1
+                    )
+                    return _Outcome(
+                        bool(sub.success),
+                        None
+                        if sub.success
+                        else f"workflow {target.workflow_id!r} (goto from {step.step_id!r}) failed",
+                    )
+                assert action.step_id is not None
+                index = plan.step_index[action.step_id]
+                continue
+            # retry
+            retries[(index, position)] = retries.get((index, position), 0) + 1
+            if action.step_id is not None or action.workflow is not None:
+                ok = yield from self.run_side(plan, state, action, depth)
+                if not ok:
+                    return _Outcome(
+                        False,
+                        f"retrying {step.step_id!r} first ran {action.target!r}, which failed",
+                    )
+            response = ctx.exchange.response
+            delay = _retry_after(response)
+            if delay is None:
+                delay = action.retry_after or 0.0
+            if delay > 0:
+                yield Sleep(delay, step.step_id)
+        return _Outcome(True)
+
+    def run_side(
+        self, plan: WorkflowPlan, state: WorkflowState, action: ActionPlan, depth: int
+    ) -> Generator[Command, Reply, bool]:
+        """Run the step or workflow a retry names before retrying."""
+        if action.workflow is not None:
+            target = action.workflow[0].plan(action.workflow[1])
+            sub = yield from self.workflow(target, self.validate_inputs(target, {}), depth + 1)
+            return bool(sub.success)
+        assert action.step_id is not None
+        step = plan.steps[plan.step_index[action.step_id]]
+        self.memory.executed_steps += 1
+        record, _ = yield from self.step(plan, step, state, 1, depth)
+        self.records.append(record)
+        return record.success
+
+    # -- one step -------------------------------------------------------------------------
+
+    def step(
+        self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, attempt: int, depth: int
+    ) -> Generator[Command, Reply, tuple[StepResult, StepContext]]:
+        record = StepResult(step.step_id, plan.workflow_id, False, step.target, attempt)
+        record.started_at = time.time()
+        start = time.perf_counter()
+        try:
+            if step.workflow is not None:
+                ctx = yield from self.workflow_step(step, state, record, depth)
+            else:
+                ctx = yield from self.operation_step(plan, step, state, record)
+        finally:
+            record.duration = time.perf_counter() - start
+        return record, ctx
+
+    def operation_step(
+        self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, record: StepResult
+    ) -> Generator[Command, Reply, StepContext]:
+        exchange = Exchange()
+        ctx = StepContext(self.memory, state, exchange)
+        auth = self.source(plan.document, step.operation.source_name)  # type: ignore[union-attr]
+        try:
+            exchange.call = build_request(step, ctx, self.base_url(plan, step, auth))
+        except (RequestBuildError, ArazzoError) as exc:
+            record.error = f"cannot build the request: {exc}"
+            return ctx
+        timeout = step.timeout if step.timeout is not None else self.options.timeout
+        reply = yield Send(exchange.call.request, auth.auth, timeout, step.step_id)
+        if isinstance(reply, TransportFailure) or reply is None:
+            sent = (
+                reply.request
+                if isinstance(reply, TransportFailure) and reply.request
+                else exchange.call.request
+            )
+            record.request = RecordedRequest.from_httpx(sent)
+            record.error = reply.reason if reply is not None else "no response"
+            return ctx
+        exchange.response = reply
+        record.request = RecordedRequest.from_httpx(reply.request)
+        record.response = RecordedResponse.from_httpx(reply)
+        record.status_code = reply.status_code
+        self.judge(step, ctx, record, lambda: reply.is_success, _error_summary(reply))
+        return ctx
+
+    def workflow_step(
+        self, step: StepPlan, state: WorkflowState, record: StepResult, depth: int
+    ) -> Generator[Command, Reply, StepContext]:
+        assert step.workflow is not None
+        ctx = StepContext(self.memory, state)
+        inputs: dict[str, Any] = {}
+        for parameter in step.parameters:
+            try:
+                inputs[parameter.name] = evaluate_value(parameter.value, ctx)
+            except Unresolved as exc:
+                record.error = f"parameter {parameter.name!r}: {exc.reason}"
+                return ctx
+        target = step.workflow[0].plan(step.workflow[1])
+        try:
+            inputs = self.validate_inputs(target, inputs)
+        except InputError as exc:
+            record.error = str(exc)
+            return ctx
+        sub = yield from self.workflow(target, inputs, depth + 1)
+        ctx = StepContext(self.memory, state, sub_outputs=sub.outputs or {})
+        self.judge(
+            step, ctx, record, lambda: bool(sub.success), f"workflow {target.workflow_id!r} failed"
+        )
+        return ctx
+
+    def judge(
+        self,
+        step: StepPlan,
+        ctx: StepContext,
+        record: StepResult,
+        default_success: Any,
+        failure_detail: str,
+    ) -> None:
+        """Check the success criteria (or the default rule) and evaluate the outputs."""
+        if step.success_criteria:
+            outcomes: list[CriterionOutcome] = [check(c, ctx) for c in step.success_criteria]
+            record.criteria = outcomes
+            record.success = all(o.passed for o in outcomes)
+            if not record.success:
+                failed = next(o for o in outcomes if not o.passed)
+                record.error = f"criterion {failed.condition!r} failed"
+                if failed.reason:
+                    record.error += f": {failed.reason}"
+                record.error += (
+                    f"; {failure_detail}"
+                    if record.status_code is not None and record.status_code >= 300
+                    else ""
+                )
+        else:
+            record.success = bool(default_success())
+            if not record.success:
+                record.error = (
+                    f"{failure_detail} (no successCriteria: a 2xx status is success)"
+                    if record.status_code is not None
+                    else failure_detail
+                )
+        for name, value in step.outputs.items():
+            try:
+                record.outputs[name] = evaluate_value(value, ctx)
+            except Unresolved as exc:
+                self.warnings.append(f"step {step.step_id!r} output {name!r}: {exc.reason}")
+        ctx.state.step_outputs[step.step_id] = record.outputs
+
+
+def _effective_actions(
+    own: tuple[ActionPlan, ...] | None, shared: tuple[ActionPlan, ...]
+) -> tuple[ActionPlan, ...]:
+    """The step's actions, then the workflow's actions whose names the step does not override."""
+    if not own:
+        return shared
+    names = {a.name for a in own}
+    return own + tuple(a for a in shared if a.name not in names)
+
+
+def _describe_action(action: ActionPlan) -> str:
+    target = f" {action.target}" if action.target else ""
+    return f"{action.name}: {action.type}{target}"
+
+
+def execute(
+    plan: WorkflowPlan, inputs: Mapping[str, Any] | None, options: RunOptions
+) -> Generator[Command, Reply, RunResult]:
+    """Run a workflow as a generator of commands. Raises InputError / AuthError before any
+    request when the inputs are invalid or credentials are missing."""
+    runner = _Runner(options)
+    start = time.perf_counter()
+    given = runner.validate_inputs(plan, inputs or {})
+    result = RunResult(plan.workflow_id, False, inputs=given)
+    try:
+        state = yield from runner.workflow(plan, given, 0)
+        result.success = bool(state.success)
+        result.outputs = state.outputs or {}
+        result.error = None if result.success else runner.error
+    except _RunAborted as exc:
+        result.error = str(exc)
+    result.steps = runner.records
+    result.warnings = runner.warnings
+    result.duration = time.perf_counter() - start
+    return result

@@ -1,0 +1,44 @@
+"""nox sessions: tests, lint, typecheck, docs, benchmarks."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (unit, end-to-end over loopback, conformance)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".[dev]")
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Check the docs: every relative link in docs/ and README.md resolves."""
+    session.install("-e", ".")
+    session.run("python", "docs/check_links.py")
+
+
+@nox.session
+def benchmarks(session: nox.Session) -> None:
+    """Run the benchmarks (ratios against raw httpx in the same process)."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/bench_publish_image.py", *session.posargs)

@@ -1,0 +1,22 @@
+"""Shared fixtures: the project's paths and a scripted HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.http_server import ScriptedServer
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+SPEC = ROOT / "specs" / "arazzo" / "amazon-ecr-publish-image-workflow.yml"
+SHARED = Path(os.environ.get("ARAZZO_SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as scripted:
+        yield scripted
