@@ -64,6 +64,8 @@ class SourceDescription:
     uri: str
     openapi: OpenAPIDescription | None = None
     arazzo: Document | None = None
+    error: DocumentError | None = None
+    """Why the source could not be loaded; steps that need it fail to bind with this error."""
 
 
 class Document:
@@ -130,19 +132,24 @@ class Document:
         uri = _resolve(self.uri, url)
         url_where = self.location(pointer_join(pointer, "url"))
         entry = SourceDescription(name, url, kind, uri)
-        if kind == "arazzo":
-            entry.arazzo = loading.get(uri) or Document(
-                load_text(_read(uri, url_where), uri), _loading=loading
-            )
-        elif kind == "openapi":
-            entry.openapi = OpenAPIDescription(name, load_text(_read(uri, url_where), uri))
-        else:
-            raise DocumentError(
+        self.sources[name] = entry
+        if kind not in ("openapi", "arazzo"):
+            entry.error = DocumentError(
                 f"source description {name!r} has type {kind!r}; only 'openapi' and 'arazzo' "
                 "are supported",
                 self.location(pointer_join(pointer, "type")),
             )
-        self.sources[name] = entry
+            return
+        try:
+            if kind == "arazzo":
+                entry.arazzo = loading.get(uri) or Document(
+                    load_text(_read(uri, url_where), uri), _loading=loading
+                )
+            else:
+                entry.openapi = OpenAPIDescription(name, load_text(_read(uri, url_where), uri))
+        except DocumentError as exc:
+            # Kept, not raised: only the workflows that use this source are affected.
+            entry.error = exc
 
     def location(self, pointer: str) -> Location:
         """Where ``pointer`` sits in this document (file, line, column)."""

@@ -149,6 +149,11 @@ class _Compiler:
         if ref.startswith(_SOURCE_PREFIX):
             name, _, workflow_id = ref[len(_SOURCE_PREFIX) :].partition(".")
             source = self.doc.sources.get(name)
+            if source is not None and source.error is not None:
+                raise BindingError(
+                    f"{ref}: source {name!r} could not be loaded: {source.error}",
+                    self.where(pointer),
+                )
             if source is None or source.arazzo is None:
                 raise BindingError(
                     f"{ref}: {name!r} is not an arazzo source description", self.where(pointer)
@@ -171,6 +176,11 @@ class _Compiler:
             if ref.startswith(_SOURCE_PREFIX):
                 name, _, op_id = ref[len(_SOURCE_PREFIX) :].partition(".")
                 source = self.doc.sources.get(name)
+                if source is not None and source.error is not None:
+                    raise BindingError(
+                        f"{ref}: source {name!r} could not be loaded: {source.error}",
+                        self.where(at),
+                    )
                 if source is None or source.openapi is None:
                     raise BindingError(
                         f"{ref}: no OpenAPI source description named {name!r}", self.where(at)
@@ -189,8 +199,13 @@ class _Compiler:
                 if op is not None
             ]
             if not matches:
+                broken = [s for s in self.doc.sources.values() if s.error is not None]
+                detail = "".join(
+                    f"; source {s.name!r} could not be loaded: {s.error}" for s in broken
+                )
                 raise BindingError(
-                    f"operationId {ref!r} not found in any source description", self.where(at)
+                    f"operationId {ref!r} not found in any source description{detail}",
+                    self.where(at),
                 )
             if len(matches) > 1:
                 names = ", ".join(m.source_name for m in matches)
@@ -210,6 +225,10 @@ class _Compiler:
         head, _, fragment = ref.partition("#")
         name = head[len("{" + _SOURCE_PREFIX) :].removesuffix("}").removesuffix(".url")
         source = self.doc.sources.get(name)
+        if source is not None and source.error is not None:
+            raise BindingError(
+                f"source {name!r} could not be loaded: {source.error}", self.where(at)
+            )
         if source is None or source.openapi is None:
             raise BindingError(f"no OpenAPI source description named {name!r}", self.where(at))
         return source.openapi.operation_at(unquote(fragment), self.where(at))
