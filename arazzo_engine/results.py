@@ -153,6 +153,7 @@ class StepResult:
     response: RecordedResponse | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     criteria: list[CriterionOutcome] = field(default_factory=list)
+    contract: list[str] = field(default_factory=list)
     error: str | None = None
     action: str | None = None
     started_at: float = 0.0
@@ -175,6 +176,8 @@ class StepResult:
             out["error"] = self.error
         if self.action:
             out["action"] = self.action
+        if self.contract:
+            out["contract"] = self.contract
         if self.request is not None:
             out["request"] = self.request.to_dict()
         if self.response is not None:

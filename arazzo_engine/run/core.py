@@ -19,7 +19,8 @@ import httpx
 import jsonschema
 
 from ..auth.sigv4 import AwsSettings
-from ..auth.sources import SourceAuth, source_auth
+from ..auth.sources import AuthResolver, SourceAuth
+from ..contract import check_response
 from ..criteria import CriterionOutcome, check
 from ..document.model import Document
 from ..document.plan import ActionPlan, StepPlan, WorkflowPlan
@@ -29,6 +30,16 @@ from ..openapi.servers import server_url
 from ..requests import RequestBuildError, build_request
 from ..results import RecordedRequest, RecordedResponse, RunResult, StepResult
 from .context import Exchange, RunMemory, StepContext, WorkflowState
+from .events import (
+    Observer,
+    RetryWaiting,
+    RunEvent,
+    RunFinished,
+    StepFinished,
+    StepStarted,
+    WorkflowFinished,
+    WorkflowStarted,
+)
 
 __all__ = [
     "DEFAULT_MAX_STEPS",
@@ -86,6 +97,9 @@ class RunOptions:
     aws: AwsSettings | None = None
     timeout: float = 30.0
     max_steps: int = DEFAULT_MAX_STEPS
+    auth: Mapping[str, Any] | None = None
+    contract: str = "off"  # off | warn | fail
+    observer: Observer | None = None
 
 
 class _RunAborted(Exception):
@@ -151,27 +165,29 @@ class _Runner:
         self.options = options
         self.memory = RunMemory()
         self.records: list[StepResult] = []
-        self._auth: dict[tuple[str, str], SourceAuth] = {}
+        self.auth = AuthResolver(options.auth, options.aws)
         self.warnings: list[str] = []
         self.error: str | None = None
 
     # -- auth and URLs --------------------------------------------------------------------
 
-    def prepare_auth(self, plan: WorkflowPlan) -> None:
-        """Resolve the auth of every source the workflow calls, before any request."""
-        for step in plan.steps:
-            if step.operation is not None:
-                self.source(plan.document, step.operation.source_name)
+    def emit(self, event: RunEvent) -> None:
+        if self.options.observer is not None:
+            self.options.observer(event)
 
-    def source(self, document: Document, name: str) -> SourceAuth:
-        key = (document.uri, name)
-        found = self._auth.get(key)
-        if found is None:
-            description = document.sources[name].openapi
-            assert description is not None
-            found = source_auth(description, self.options.aws)
-            self._auth[key] = found
-        return found
+    def prepare_auth(self, plan: WorkflowPlan) -> None:
+        """Resolve the auth of every operation the run may call, before any request."""
+        for reachable in _reachable(plan):
+            for step in reachable.steps:
+                if step.operation is not None:
+                    self.operation_auth(reachable.document, step)
+
+    def operation_auth(self, document: Document, step: StepPlan) -> SourceAuth:
+        operation = step.operation
+        assert operation is not None
+        description = document.sources[operation.source_name].openapi
+        assert description is not None
+        return self.auth.for_operation(description, operation)
 
     def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
         operation = step.operation
@@ -240,9 +256,10 @@ class _Runner:
                 )
                 return state
         self.memory.workflows[(plan.document.uri, plan.workflow_id)] = state
-        self.prepare_auth(plan)
+        self.emit(WorkflowStarted(plan.workflow_id, depth))
         outcome = yield from self.steps(plan, state, depth)
         state.success = outcome.success
+        self.emit(WorkflowFinished(plan.workflow_id, depth, outcome.success))
         if outcome.error and self.error is None:
             self.error = outcome.error
         state.outputs = {}
@@ -325,6 +342,15 @@ class _Runner:
             if delay is None:
                 delay = action.retry_after or 0.0
             if delay > 0:
+                self.emit(
+                    RetryWaiting(
+                        plan.workflow_id,
+                        step.step_id,
+                        delay,
+                        retries[(index, position)],
+                        action.retry_limit,
+                    )
+                )
                 yield Sleep(delay, step.step_id)
         return _Outcome(True)
 
@@ -349,6 +375,7 @@ class _Runner:
         self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, attempt: int, depth: int
     ) -> Generator[Command, Reply, tuple[StepResult, StepContext]]:
         record = StepResult(step.step_id, plan.workflow_id, False, step.target, attempt)
+        self.emit(StepStarted(plan.workflow_id, step.step_id, step.target, attempt, depth))
         record.started_at = time.time()
         start = time.perf_counter()
         try:
@@ -358,6 +385,7 @@ class _Runner:
                 ctx = yield from self.operation_step(plan, step, state, record)
         finally:
             record.duration = time.perf_counter() - start
+        self.emit(StepFinished(record, depth))
         return record, ctx
 
     def operation_step(
@@ -365,7 +393,7 @@ class _Runner:
     ) -> Generator[Command, Reply, StepContext]:
         exchange = Exchange()
         ctx = StepContext(self.memory, state, exchange)
-        auth = self.source(plan.document, step.operation.source_name)  # type: ignore[union-attr]
+        auth = self.operation_auth(plan.document, step)
         try:
             exchange.call = build_request(step, ctx, self.base_url(plan, step, auth))
         except (RequestBuildError, ArazzoError) as exc:
@@ -387,7 +415,21 @@ class _Runner:
         record.response = RecordedResponse.from_httpx(reply)
         record.status_code = reply.status_code
         self.judge(step, ctx, record, lambda: reply.is_success, _error_summary(reply))
+        if self.options.contract != "off":
+            self.check_contract(plan, step, record, reply)
         return ctx
+
+    def check_contract(
+        self, plan: WorkflowPlan, step: StepPlan, record: StepResult, response: httpx.Response
+    ) -> None:
+        operation = step.operation
+        assert operation is not None
+        description = plan.document.sources[operation.source_name].openapi
+        assert description is not None
+        record.contract = check_response(description, operation, response.request, response)
+        if record.contract and self.options.contract == "fail" and record.success:
+            record.success = False
+            record.error = f"contract check failed: {record.contract[0]}"
 
     def workflow_step(
         self, step: StepPlan, state: WorkflowState, record: StepResult, depth: int
@@ -453,6 +495,30 @@ class _Runner:
         ctx.state.step_outputs[step.step_id] = record.outputs
 
 
+def _reachable(plan: WorkflowPlan) -> list[WorkflowPlan]:
+    """The plan and every workflow it can start: workflow steps, dependencies, goto/retry."""
+    found: dict[tuple[str, str], WorkflowPlan] = {}
+    pending = [plan]
+    while pending:
+        current = pending.pop()
+        key = (current.document.uri, current.workflow_id)
+        if key in found:
+            continue
+        found[key] = current
+        targets = list(current.depends_on)
+        for step in current.steps:
+            if step.workflow is not None:
+                targets.append(step.workflow)
+            for action in (*(step.on_success or ()), *(step.on_failure or ())):
+                if action.workflow is not None:
+                    targets.append(action.workflow)
+        for action in (*current.success_actions, *current.failure_actions):
+            if action.workflow is not None:
+                targets.append(action.workflow)
+        pending.extend(document.plan(workflow_id) for document, workflow_id in targets)
+    return list(found.values())
+
+
 def _effective_actions(
     own: tuple[ActionPlan, ...] | None, shared: tuple[ActionPlan, ...]
 ) -> tuple[ActionPlan, ...]:
@@ -476,6 +542,7 @@ def execute(
     runner = _Runner(options)
     start = time.perf_counter()
     given = runner.validate_inputs(plan, inputs or {})
+    runner.prepare_auth(plan)
     result = RunResult(plan.workflow_id, False, inputs=given)
     try:
         state = yield from runner.workflow(plan, given, 0)
@@ -487,4 +554,5 @@ def execute(
     result.steps = runner.records
     result.warnings = runner.warnings
     result.duration = time.perf_counter() - start
+    runner.emit(RunFinished(result))
     return result
