@@ -95,6 +95,8 @@ class Document:
         self.data: dict[str, Any] = data
         self.version = version
         self._plans: dict[str, WorkflowPlan] = {}
+        #: Things derived from this document once and reused by every run (compiled validators).
+        self.cache: dict[tuple[str, str], Any] = {}
         self.workflows: dict[str, tuple[str, dict[str, Any]]] = {}
         for index, workflow in enumerate(self._list("workflows")):
             pointer = pointer_join("/workflows", index)

@@ -7,6 +7,7 @@ received is recorded, so a test can assert on what actually crossed the wire.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ class Received:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: bytes
+    raw_query: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -50,12 +52,14 @@ class Received:
 class ScriptedServer:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], list[Reply]] = {}
+        self.pattern_routes: list[tuple[str, re.Pattern[str], list[Reply]]] = []
         self.received: list[Received] = []
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -72,9 +76,19 @@ class ScriptedServer:
                             parse_qsl(parts.query, keep_blank_values=True),
                             {k.lower(): v for k, v in self.headers.items()},
                             body,
+                            parts.query,
                         )
                     )
                     replies = server.routes.get((self.command, parts.path))
+                    if replies is None:
+                        replies = next(
+                            (
+                                r
+                                for m, pattern, r in server.pattern_routes
+                                if m == self.command and pattern.fullmatch(parts.path)
+                            ),
+                            None,
+                        )
                     reply = (
                         (replies.pop(0) if len(replies) > 1 else replies[0])
                         if replies
@@ -100,6 +114,11 @@ class ScriptedServer:
 
     def route(self, method: str, path: str, *replies: Reply) -> None:
         self.routes[(method, path)] = list(replies)
+
+    def route_pattern(self, method: str, pattern: str, *replies: Reply) -> None:
+        """Answer requests whose raw path fully matches the regular expression ``pattern``
+        (exact routes are tried first)."""
+        self.pattern_routes.append((method, re.compile(pattern), list(replies)))
 
     def __enter__(self) -> ScriptedServer:
         self._thread.start()
