@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +38,9 @@ _RESOLVERS: list[tuple[str, str, str]] = [
     ),
 ]
 for _tag, _pattern, _first in _RESOLVERS:
-    _Json12Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+    # An empty plain scalar is null: PyYAML looks those up under the key "".
+    _starts = [*_first, ""] if _tag.endswith(":null") else list(_first)
+    _Json12Loader.add_implicit_resolver(_tag, re.compile(_pattern), _starts)
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
@@ -247,14 +248,3 @@ def load_text(text: str, uri: str) -> LoadedText:
     finally:
         loader.dispose()
     return LoadedText(data, uri, text, _positions(node))
-
-
-def iter_pointers(data: Any, base: str = "") -> Iterator[tuple[str, Any]]:
-    """Yield ``(pointer, value)`` for ``data`` and every node below it."""
-    yield base, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from iter_pointers(value, pointer_join(base, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from iter_pointers(value, pointer_join(base, index))
