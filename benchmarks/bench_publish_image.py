@@ -76,7 +76,11 @@ def stub_ecr() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 512  # the default backlog of 5 resets concurrent connections
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -101,7 +105,10 @@ def raw_httpx_run(client: httpx.Client, endpoint: str, credentials: Credentials)
         ),
         (
             "BatchGetImage",
-            {"repositoryName": INPUTS["repositoryName"], "imageIds": [{"imageTag": INPUTS["imageTag"]}]},
+            {
+                "repositoryName": INPUTS["repositoryName"],
+                "imageIds": [{"imageTag": INPUTS["imageTag"]}],
+            },
         ),
     ]
     for operation, payload in payloads:
