@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .api import arun_workflow, run_workflow
+from .api import arun_workflow, resolve_urls, run_workflow
 from .auth.sigv4 import AwsSettings
 from .document.model import Document, load
 from .errors import (
@@ -21,6 +21,7 @@ from .errors import (
     WorkflowNotFoundError,
 )
 from .results import RunResult, StepResult
+from .validation import Problem, Report, validate
 
 __all__ = [
     "ArazzoError",
@@ -32,12 +33,16 @@ __all__ = [
     "ExpressionError",
     "InputError",
     "Location",
+    "Problem",
+    "Report",
     "RunResult",
     "StepResult",
     "WorkflowNotFoundError",
     "arun_workflow",
     "load",
+    "resolve_urls",
     "run_workflow",
+    "validate",
 ]
 
 __version__ = "0.1.0"

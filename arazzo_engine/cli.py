@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, TextIO
 from .api import run_workflow
 from .auth.sigv4 import AwsSettings
 from .document.loader import load_text
-from .document.model import load
+from .document.model import Document, load
 from .errors import ArazzoError, InputError
 from .results import RunResult
 
@@ -92,6 +93,56 @@ def _inputs(args: argparse.Namespace, schema: Mapping[str, Any] | None) -> dict[
     return inputs
 
 
+def _auth_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Credentials, server variables, TLS, proxy, timeouts and redaction from the command line.
+
+    ``--auth [SOURCE:]SCHEME[.FIELD]=VALUE``: FIELD is one of the credential fields (``value``,
+    ``token``, ``username``, ``password``, ``client_id``, ``client_secret``, ``refresh_token``,
+    ``access_token``, ``scope``, ``token_url``, ``cert``, ``key``); without it VALUE is the
+    scheme's usual secret (API key, bearer token, ``user:password``). ``VALUE`` may be ``@FILE``.
+    """
+    from .auth.credentials import FIELDS
+
+    auth: dict[str, Any] = {}
+    for item in getattr(args, "auth", None) or []:
+        name, value = _split_pair(item, "--auth")
+        if value.startswith("@"):
+            value = _read_file(value[1:], "--auth").strip()
+        scheme, dot, field_name = name.rpartition(".")
+        if not dot or field_name.lower() not in FIELDS:
+            scheme, field_name = name, ""
+        if field_name:
+            entry = auth.setdefault(scheme, {})
+            if not isinstance(entry, dict):
+                raise UsageError(f"--auth {scheme}: given both as a whole and by field")
+            entry[field_name.lower()] = value
+        else:
+            auth[scheme] = value
+    variables: dict[str, dict[str, str]] = {}
+    for item in getattr(args, "server_var", None) or []:
+        name, value = _split_pair(item, "--server-var")
+        source, dot, variable = name.partition(".")
+        if not dot or not variable:
+            raise UsageError(f"--server-var expects SOURCE.NAME=VALUE, got {item!r}")
+        variables.setdefault(source, {})[variable] = value
+    cert: Any = None
+    if getattr(args, "cert", None):
+        cert = (args.cert, args.key) if args.key else args.cert
+    elif getattr(args, "key", None):
+        raise UsageError("--key needs --cert")
+    return {
+        "auth": auth or None,
+        "credentials_file": getattr(args, "credentials", None),
+        "server_variables": variables,
+        "verify": getattr(args, "ca_bundle", None),
+        "cert": cert,
+        "proxy": getattr(args, "proxy", None),
+        "connect_timeout": getattr(args, "connect_timeout", None),
+        "read_timeout": getattr(args, "read_timeout", None),
+        "redact": not getattr(args, "no_redact", False),
+    }
+
+
 def _servers(items: Sequence[str] | None) -> dict[str, str]:
     return dict(_split_pair(item, "--server") for item in items or [])
 
@@ -109,28 +160,6 @@ def _local_ecr(repository: str, err: TextIO) -> Iterator[AwsSettings]:
         yield ecr.aws_settings()
 
 
-def _print_summary(result: RunResult, out: TextIO) -> None:
-    for step in result.steps:
-        mark = "ok  " if step.success else "FAIL"
-        status = str(step.status_code) if step.status_code is not None else "---"
-        line = (
-            f"{mark} {step.step_id:<24} {status:>3} {step.duration * 1000:8.1f} ms  {step.target}"
-        )
-        print(line, file=out)
-        if step.action:
-            print(f"     -> {step.action}", file=out)
-        if not step.success and step.error:
-            print(f"     {step.error}", file=out)
-    verdict = "succeeded" if result.success else "FAILED"
-    print(f"workflow {result.workflow_id} {verdict} in {result.duration * 1000:.1f} ms", file=out)
-    if result.error and not result.success:
-        print(f"  {result.error}", file=out)
-    for warning in result.warnings:
-        print(f"  warning: {warning}", file=out)
-    print("outputs:", file=out)
-    print(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str), file=out)
-
-
 def _json_result(result: RunResult) -> dict[str, Any]:
     return {
         "workflowId": result.workflow_id,
@@ -144,72 +173,271 @@ def _json_result(result: RunResult) -> dict[str, Any]:
                 "statusCode": s.status_code,
                 "outputs": s.outputs,
                 **({"error": s.error} if s.error else {}),
+                **({"contract": s.contract} if s.contract else {}),
             }
             for s in result.steps
         ],
     }
 
 
+def _selected_workflows(args: argparse.Namespace, document: Document) -> list[str]:
+    """The workflows to run, dependencies (``dependsOn``) before the workflows needing them."""
+    if args.all:
+        if args.workflow_ids:
+            raise UsageError("give workflow ids or --all, not both")
+        wanted = document.workflow_ids()
+    elif args.workflow_ids:
+        wanted = list(dict.fromkeys(args.workflow_ids))
+    else:
+        known = ", ".join(document.workflow_ids())
+        raise UsageError(f"name the workflow(s) to run, or --all (workflows: {known})")
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(workflow_id: str) -> None:
+        if workflow_id in order or workflow_id in visiting:
+            return
+        visiting.add(workflow_id)
+        for dependency_doc, dependency in document.plan(workflow_id).depends_on:
+            if dependency_doc is document and dependency in wanted:
+                visit(dependency)
+        visiting.discard(workflow_id)
+        order.append(workflow_id)
+
+    for workflow_id in wanted:
+        visit(workflow_id)
+    return order
+
+
+def _inputs_for(
+    args: argparse.Namespace, document: Document, workflow_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Inputs per workflow. With several workflows, an inputs file whose keys are all workflow
+    ids gives each its own inputs; otherwise every workflow gets the same."""
+    per: dict[str, dict[str, Any]] = {}
+    for workflow_id in workflow_ids:
+        inputs = _inputs(args, document.plan(workflow_id).inputs_schema)
+        keys = set(inputs)
+        if len(workflow_ids) > 1 and keys and keys <= set(document.workflow_ids()):
+            own = inputs.get(workflow_id)
+            inputs = dict(own) if isinstance(own, dict) else {}
+        per[workflow_id] = inputs
+    return per
+
+
+def _write_reports(
+    args: argparse.Namespace, document: Document, results: list[RunResult], err: TextIO
+) -> None:
+    from .reports import to_har, to_junit_xml, to_report
+
+    def write(path: str, text: str) -> None:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+    if args.report:
+        schemas = {r.workflow_id: document.plan(r.workflow_id).inputs_schema for r in results}
+        report = to_report(results, document=args.document, schemas=schemas)
+        write(args.report, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    if args.junit:
+        write(args.junit, to_junit_xml(results))
+    if args.har:
+        write(args.har, json.dumps(to_har(results), indent=2, ensure_ascii=False, default=str))
+
+
+def _cmd_dry_run(
+    args: argparse.Namespace, document: Document, workflow_ids: list[str], out: TextIO
+) -> int:
+    from .reports.dryrun import dry_run, format_dry_run
+
+    per_inputs = _inputs_for(args, document, workflow_ids)
+    aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
+    dumped = []
+    for workflow_id in workflow_ids:
+        plan = document.plan(workflow_id)
+        steps = dry_run(plan, per_inputs[workflow_id], servers=_servers(args.server), aws=aws)
+        if args.json:
+            dumped.append({"workflowId": workflow_id, "steps": [d.to_dict() for d in steps]})
+        else:
+            print("\n".join(format_dry_run(plan, steps)), file=out)
+    if args.json:
+        print(json.dumps(dumped, indent=2, ensure_ascii=False, default=str), file=out)
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .console import ConsoleReporter, format_summary
+
     document = load(args.document)
-    plan = document.plan(args.workflow_id)
-    inputs = _inputs(args, plan.inputs_schema)
+    workflow_ids = _selected_workflows(args, document)
+    if args.dry_run:
+        return _cmd_dry_run(args, document, workflow_ids, out)
+    per_inputs = _inputs_for(args, document, workflow_ids)
+    reporter = None
+    if not args.json:
+        reporter = ConsoleReporter(
+            out,
+            verbose=args.verbose > 0,
+            colour=args.color,
+            body_limit=args.body_limit,
+            summary=True,
+        )
+    results: list[RunResult] = []
     aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
     with contextlib.ExitStack() as stack:
         if args.local_ecr is not None:
-            repository = args.local_ecr or str(inputs.get("repositoryName") or "arazzo/demo")
+            first = per_inputs[workflow_ids[0]]
+            repository = args.local_ecr or str(first.get("repositoryName") or "arazzo/demo")
             aws = stack.enter_context(_local_ecr(repository, err))
             if args.aws_region:
                 aws = dataclasses.replace(aws, region=args.aws_region)
-        result = run_workflow(
-            document,
-            args.workflow_id,
-            inputs,
-            servers=_servers(args.server),
-            aws=aws,
-            timeout=args.timeout,
-            max_steps=args.max_steps,
-        )
+        for workflow_id in workflow_ids:
+            result = run_workflow(
+                document,
+                workflow_id,
+                per_inputs[workflow_id],
+                servers=_servers(args.server),
+                aws=aws,
+                timeout=args.timeout,
+                max_steps=args.max_steps,
+                contract=args.contract,
+                observer=reporter,
+                **_auth_options(args),
+            )
+            results.append(result)
+    _write_reports(args, document, results, err)
     if args.json:
-        print(json.dumps(_json_result(result), indent=2, ensure_ascii=False, default=str), file=out)
-    else:
-        _print_summary(result, out)
-    return 0 if result.success else 1
+        payload: Any = (
+            _json_result(results[0]) if len(results) == 1 else [_json_result(r) for r in results]
+        )
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=str), file=out)
+    elif len(results) > 1 and reporter is not None:
+        print("", file=out)
+        passed = sum(1 for r in results if r.success)
+        failed = len(results) - passed
+        print(f"{len(results)} workflow(s): {passed} succeeded, {failed} failed", file=out)
+        for result in results:
+            print("  " + format_summary(result, reporter.style)[0], file=out)
+    return 0 if all(r.success for r in results) else 1
+
+
+def _schema_props(schema: Any) -> tuple[dict[str, Any], set[str]]:
+    schema = schema if isinstance(schema, dict) else {}
+    props = schema.get("properties")
+    return (props if isinstance(props, dict) else {}), set(schema.get("required") or [])
 
 
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     document = load(args.document)
     for workflow_id in document.workflow_ids():
         _, raw = document.raw_workflow(workflow_id)
-        inputs = raw.get("inputs")
-        schema: dict[str, Any] = inputs if isinstance(inputs, dict) else {}
-        required = set(schema.get("required") or [])
-        names = [f"{n}{'' if n in required else '?'}" for n in (schema.get("properties") or {})]
+        props, required = _schema_props(raw.get("inputs"))
         summary = raw.get("summary") or ""
-        print(f"{workflow_id}  inputs: {', '.join(names) or '-'}", file=out)
+        print(workflow_id, file=out)
         if summary:
             print(f"    {summary}", file=out)
+        for name, prop in props.items():
+            kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
+            mark = "required" if name in required else "optional"
+            print(f"    input {name}: {kind} ({mark})", file=out)
+        if not props:
+            print("    no inputs", file=out)
+        depends = raw.get("dependsOn") or []
+        if depends:
+            print(f"    depends on: {', '.join(str(d) for d in depends)}", file=out)
     return 0
+
+
+def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    document = load(args.document)
+    plan = document.plan(args.workflow_id)
+    _, raw = document.raw_workflow(args.workflow_id)
+    if args.json:
+        payload = {
+            "workflowId": plan.workflow_id,
+            "summary": raw.get("summary"),
+            "description": raw.get("description"),
+            "inputs": plan.inputs_schema,
+            "dependsOn": [w for _, w in plan.depends_on],
+            "steps": [
+                {
+                    "stepId": s.step_id,
+                    "target": s.target,
+                    "parameters": [p.name for p in s.parameters],
+                    "successCriteria": [c.text for c in s.success_criteria],
+                    "outputs": list(s.outputs),
+                }
+                for s in plan.steps
+            ],
+            "outputs": list(plan.outputs),
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=str), file=out)
+        return 0
+    lines = [f"workflow {plan.workflow_id}"]
+    for key in ("summary", "description"):
+        if raw.get(key):
+            lines.extend(_wrap(f"  {key}: {' '.join(str(raw[key]).split())}"))
+    if plan.depends_on:
+        lines.append(f"  depends on: {', '.join(w for _, w in plan.depends_on)}")
+    props, required = _schema_props(plan.inputs_schema)
+    lines.append("  inputs:" if props else "  inputs: none")
+    for name, prop in props.items():
+        prop = prop if isinstance(prop, dict) else {}
+        kind = prop.get("type", "any")
+        mark = "required" if name in required else "optional"
+        lines.append(f"    {name}: {kind} ({mark})")
+        if prop.get("description"):
+            lines.extend(_wrap(f"      {' '.join(str(prop['description']).split())}", 6))
+    lines.append("  steps:")
+    for index, step in enumerate(plan.steps, 1):
+        target = step.target
+        if "#" in target:
+            head, _, rest = target.partition("#")
+            target = head + (" (" + rest.rsplit(" (", 1)[1] if " (" in rest else "")
+        lines.append(f"    {index}. {step.step_id}: {target}")
+        if step.parameters:
+            lines.extend(
+                _wrap(f"       parameters: {', '.join(p.name for p in step.parameters)}", 7)
+            )
+        if step.body is not None:
+            media = step.body.content_type or "(the operation's content type)"
+            lines.append(f"       body: {media}")
+        for criterion in step.success_criteria:
+            lines.extend(_wrap(f"       success when: {criterion.text}", 9))
+        if step.outputs:
+            lines.extend(_wrap(f"       outputs: {', '.join(step.outputs)}", 7))
+    lines.append(f"  outputs: {', '.join(plan.outputs) or 'none'}")
+    print("\n".join(lines), file=out)
+    return 0
+
+
+def _wrap(line: str, indent: int = 4, width: int = 80) -> list[str]:
+    """A long line cut at spaces to ``width`` columns, continued at ``indent``."""
+    import textwrap
+
+    return textwrap.wrap(
+        line, width, subsequent_indent=" " * indent, break_long_words=True, drop_whitespace=True
+    ) or [line]
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .validation import validate
+
     try:
-        document = load(args.document)
+        report = validate(args.document, strict=args.strict)
     except ArazzoError as exc:
         print(f"error: {exc}", file=err)
         return 2
-    problems = 0
-    for workflow_id in document.workflow_ids():
-        try:
-            document.plan(workflow_id)
-        except ArazzoError as exc:
-            problems += 1
-            print(f"error: workflow {workflow_id}: {exc}", file=out)
-    if problems:
-        print(f"{problems} problem(s) in {args.document}", file=out)
-        return 1
-    print(f"{args.document}: valid ({len(document.workflows)} workflow(s))", file=out)
-    return 0
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2), file=out)
+    else:
+        for problem in report.problems:
+            print(problem, file=out)
+        errors, warnings = len(report.errors), len(report.warnings)
+        verdict = "valid" if report.ok else "invalid"
+        print(f"{args.document}: {verdict} ({errors} error(s), {warnings} warning(s))", file=out)
+    return 0 if report.ok else 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -220,7 +448,49 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a workflow")
     run.add_argument("document", help="the Arazzo document (YAML or JSON)")
-    run.add_argument("workflow_id", help="the workflowId to run")
+    run.add_argument(
+        "workflow_ids",
+        nargs="*",
+        metavar="WORKFLOW_ID",
+        help="the workflowId(s) to run; several run in dependsOn order",
+    )
+    run.add_argument("--all", action="store_true", help="run every workflow of the document")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what each step would send (method, URL, headers, body, auth scheme) "
+        "without sending anything",
+    )
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="also print each request and response (redacted) and the expression trace",
+    )
+    run.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the output: auto (a terminal, NO_COLOR unset), always, never",
+    )
+    run.add_argument(
+        "--body-limit",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="characters of each body shown with --verbose (2000)",
+    )
+    run.add_argument(
+        "--contract",
+        choices=("warn", "fail", "off"),
+        default="warn",
+        help="check each response against its OpenAPI operation: warn (report findings), "
+        "fail (a finding fails the step) or off (default: warn)",
+    )
+    run.add_argument("--report", metavar="FILE", help="write the full result as JSON to FILE")
+    run.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    run.add_argument("--har", metavar="FILE", help="write every HTTP exchange as HAR 1.2 to FILE")
     run.add_argument(
         "--input",
         action="append",
@@ -237,6 +507,31 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--aws-region", help="AWS region for SigV4 sources")
     run.add_argument("--aws-profile", help="AWS profile for SigV4 sources")
     run.add_argument(
+        "--auth",
+        action="append",
+        metavar="[SOURCE:]SCHEME[.FIELD]=VALUE",
+        help="a credential for an OpenAPI security scheme (VALUE=@FILE reads a file); "
+        "see also ARAZZO_AUTH_<SOURCE>_<SCHEME>_<FIELD> variables",
+    )
+    run.add_argument("--credentials", metavar="FILE", help="a YAML/JSON file of credentials")
+    run.add_argument(
+        "--server-var",
+        action="append",
+        metavar="SOURCE.NAME=VALUE",
+        help="a value for a server variable of a source description",
+    )
+    run.add_argument("--ca-bundle", metavar="PATH", help="CA bundle (file or dir) to verify TLS")
+    run.add_argument("--cert", metavar="PEM", help="client certificate for mutual TLS")
+    run.add_argument("--key", metavar="PEM", help="private key of --cert (if not in it)")
+    run.add_argument("--proxy", metavar="URL", help="send every request through this proxy")
+    run.add_argument("--connect-timeout", type=float, help="seconds to connect (--timeout)")
+    run.add_argument("--read-timeout", type=float, help="seconds per read (--timeout)")
+    run.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="show secrets in the output (debugging only: tokens and keys will be printed)",
+    )
+    run.add_argument(
         "--local-ecr",
         nargs="?",
         const="",
@@ -246,12 +541,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
-    listing = commands.add_parser("list", help="list the workflows of a document")
-    listing.add_argument("document")
+    listing = commands.add_parser("list", help="list the workflows of a document with inputs")
+    listing.add_argument("document", help="the Arazzo document (YAML or JSON)")
     listing.set_defaults(handler=_cmd_list)
 
-    validate = commands.add_parser("validate", help="check a document and bind every workflow")
+    describe = commands.add_parser(
+        "describe", help="show a workflow: inputs schema, steps, operations, outputs"
+    )
+    describe.add_argument("document", help="the Arazzo document (YAML or JSON)")
+    describe.add_argument("workflow_id", help="the workflowId to describe")
+    describe.add_argument("--json", action="store_true", help="print it as one JSON object")
+    describe.set_defaults(handler=_cmd_describe)
+
+    validate = commands.add_parser(
+        "validate", help="check a document: structure, references, expressions, every problem"
+    )
     validate.add_argument("document")
+    validate.add_argument(
+        "--strict", action="store_true", help="treat warnings (unreadable sources) as errors"
+    )
+    validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.set_defaults(handler=_cmd_validate)
     return parser
 
@@ -273,6 +582,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=err)
         return 130
+    except Exception as exc:  # a bug of ours: one line, a distinct exit code, no traceback
+        print(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set ARAZZO_DEBUG=1 for the traceback)",
+            file=err,
+        )
+        if os.environ.get("ARAZZO_DEBUG"):
+            raise
+        return 3
 
 
 def _entry() -> None:  # pragma: no cover - console script shim

@@ -1,10 +1,17 @@
-"""Criteria: compile a Criterion Object once, check it against a step's context many times.
+"""Criteria and selectors: compile once, check against a step's context many times.
 
 ``simple`` conditions use the expression language's condition parser. ``regex`` searches the
 context's value (scalars turned to text). ``jsonpath`` passes when the query selects at least
-one node. Runtime expressions inside regex and JSONPath text are written ``{$...}`` and
-substituted as text before the pattern is used. A criterion that cannot be evaluated fails with
-the reason; it never raises.
+one node: RFC 9535 by default (``jsonpath-rfc9535``), the Goessner draft (``jsonpath-ng``) when a
+Criterion Expression Type Object asks for ``draft-goessner-dispatch-jsonpath-00``. ``xpath``
+(versions 1.0 to 3.1, through ``elementpath``) passes by the version's effective boolean value
+over the XML document the context holds. Runtime expressions inside regex, JSONPath and XPath
+text are written ``{$...}`` and substituted as text before the pattern is used. A criterion
+that cannot be evaluated fails with the reason; it never raises.
+
+The same query engines serve the Arazzo 1.1 Selector Object (:class:`Selector`), usable in
+outputs, parameter values, payloads and replacement values: see :func:`compile_computed` and
+:func:`evaluate`.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
+from xml.etree.ElementTree import Element, ElementTree
 
 from .errors import DocumentError, ExpressionError, Location
 from .expressions import (
@@ -25,12 +33,36 @@ from .expressions import (
     evaluate_condition,
     evaluate_value,
     parse_condition,
+    parse_expression,
 )
 from .expressions.ast import Condition
+from .expressions.pointer import parse_pointer, resolve_pointer
 
-__all__ = ["Criterion", "CriterionOutcome", "check", "compile_criterion"]
+__all__ = [
+    "Computed",
+    "Criterion",
+    "CriterionOutcome",
+    "Selector",
+    "check",
+    "compile_computed",
+    "compile_criterion",
+    "compiled_xpath",
+    "evaluate",
+    "expression_type",
+    "parse_xml",
+    "query_json",
+    "query_xml",
+]
 
 _TYPES = ("simple", "regex", "jsonpath", "xpath")
+
+#: Allowed versions per expression type; the first one is the default.
+VERSIONS: dict[str, tuple[str, ...]] = {
+    "jsonpath": ("rfc9535", "draft-goessner-dispatch-jsonpath-00"),
+    "xpath": ("xpath-31", "xpath-30", "xpath-20", "xpath-10"),
+    "jsonpointer": ("rfc6901",),
+}
+GOESSNER = "draft-goessner-dispatch-jsonpath-00"
 
 
 @dataclass(frozen=True)
@@ -70,20 +102,38 @@ class Criterion:
     location: Location | None
 
 
+def expression_type(
+    kind: Any, version: Any, where: Location | None, allowed: tuple[str, ...]
+) -> tuple[str, str]:
+    """Normalise a ``type`` (string or Expression Type Object) and ``version`` to
+    ``(type, version)`` with the default version filled in. Raises DocumentError."""
+    if isinstance(kind, Mapping):
+        version = kind.get("version", version)
+        kind = kind.get("type")
+    if kind not in allowed:
+        raise DocumentError(f"unknown expression type {kind!r} (expected one of {allowed})", where)
+    versions = VERSIONS.get(str(kind))
+    if versions is None:
+        return str(kind), ""
+    if version is None:
+        return str(kind), versions[0]
+    if version not in versions:
+        raise DocumentError(
+            f"unknown {kind} version {version!r} (expected one of {versions})", where
+        )
+    return str(kind), str(version)
+
+
 def compile_criterion(raw: Any, where: Location | None) -> Criterion:
-    """Compile a Criterion Object; raises DocumentError/ExpressionError with ``where``."""
+    """Compile a Criterion Object; raises DocumentError/ExpressionError with ``where``.
+
+    ``type`` may be a string or a Criterion Expression Type Object; ``type`` and ``version``
+    written as siblings (the form the official 1.0 schema wrongly demands) are accepted too.
+    """
     if not isinstance(raw, Mapping) or not isinstance(raw.get("condition"), str):
         raise DocumentError("a criterion needs a string 'condition'", where)
     text: str = raw["condition"]
-    kind = raw.get("type", "simple")
-    version = None
-    if isinstance(kind, Mapping):
-        version = kind.get("version")
-        kind = kind.get("type")
-    if kind not in _TYPES:
-        raise DocumentError(f"unknown criterion type {kind!r} (expected one of {_TYPES})", where)
-    if kind == "xpath":
-        raise DocumentError("xpath criteria are not supported yet", where)
+    kind, version = expression_type(raw.get("type", "simple"), raw.get("version"), where, _TYPES)
     try:
         context = None
         if "context" in raw:
@@ -93,16 +143,42 @@ def compile_criterion(raw: Any, where: Location | None) -> Criterion:
         elif kind != "simple":
             raise DocumentError(f"a {kind} criterion needs a 'context'", where)
         if kind == "simple":
-            return Criterion(text, kind, version, context, parse_condition(text), None, where)
-        template = compile_value(text)
+            return Criterion(text, kind, None, context, parse_condition(text), None, where)
+        template = compile_value(text) if "{$" in text else compile_value_literal(text)
     except ExpressionError as exc:
         raise exc.with_location(where) if where else exc from None
-    if kind == "regex" and "{$" not in text:
-        try:
-            _regex(text)
-        except re.error as exc:
-            raise DocumentError(f"invalid regular expression {text!r}: {exc}", where) from None
+    if "{$" not in text:
+        problem = syntax_problem(kind, version, text)
+        if problem:
+            raise DocumentError(f"invalid {kind} {text!r}: {problem}", where)
     return Criterion(text, kind, version, context, None, template, where)
+
+
+def compile_value_literal(text: str) -> Value:
+    """A query text without ``{$...}``: kept literally (a JSONPath ``$.x`` is not an
+    expression)."""
+    from .expressions import Literal
+
+    return Literal(text)
+
+
+def syntax_problem(kind: str, version: str, text: str) -> str | None:
+    """Why ``text`` is not a valid query of this type/version, or None."""
+    try:
+        if kind == "regex":
+            _regex(text)
+        elif kind == "jsonpath":
+            _jsonpath(text, version)
+        elif kind == "xpath":
+            compiled_xpath(text, version)
+        elif kind == "jsonpointer":
+            parse_pointer(text)
+    except Exception as exc:  # each library has its own error classes
+        return str(exc)
+    return None
+
+
+# -- query engines ------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=512)
@@ -111,10 +187,79 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=512)
-def _jsonpath(query: str) -> Any:
-    from jsonpath_ng.ext.parser import parse as jsonpath_parse
+def _jsonpath(query: str, version: str) -> Any:
+    if version == GOESSNER:
+        from jsonpath_ng.ext.parser import parse as goessner_parse
 
-    return jsonpath_parse(query)
+        return goessner_parse(query)
+    import jsonpath_rfc9535
+
+    return jsonpath_rfc9535.compile(query)
+
+
+def _xpath_parser(version: str) -> Any:
+    if version == "xpath-10":
+        from elementpath import XPath1Parser
+
+        return XPath1Parser
+    if version == "xpath-20":
+        from elementpath import XPath2Parser
+
+        return XPath2Parser
+    if version == "xpath-30":
+        from elementpath.xpath30 import XPath30Parser
+
+        return XPath30Parser
+    from elementpath.xpath31 import XPath31Parser
+
+    return XPath31Parser
+
+
+@functools.lru_cache(maxsize=512)
+def compiled_xpath(query: str, version: str) -> Any:
+    return _xpath_parser(version)().parse(query)
+
+
+def query_json(data: Any, query: str, version: str) -> list[Any]:
+    """The values a JSONPath query selects (RFC 9535 or the Goessner draft)."""
+    compiled = _jsonpath(query, version)
+    if version == GOESSNER:
+        return [match.value for match in compiled.find(data)]
+    return [node.value for node in compiled.find(data)]
+
+
+def parse_xml(value: Any) -> ElementTree[Element]:
+    """An XML document from text/bytes (parsed safely: no DTD entities, no external
+    resources), or an element/tree as is."""
+    if isinstance(value, ElementTree):
+        return value
+    if isinstance(value, Element):
+        return ElementTree(value)
+    if isinstance(value, (str, bytes)):
+        import defusedxml.ElementTree as SafeET
+
+        root = SafeET.fromstring(value)
+        return ElementTree(root)
+    raise ValueError("the context is not an XML document")
+
+
+def query_xml(document: ElementTree[Element], query: str, version: str) -> Any:
+    """The raw XPath result (a node list or an atomic value)."""
+    from elementpath import XPathContext
+
+    token = compiled_xpath(query, version)
+    return token, token.evaluate(XPathContext(document))
+
+
+def _xml_value(item: Any) -> Any:
+    """A node as its string value, atomic values as Python values."""
+    from elementpath.xpath_nodes import XPathNode
+
+    if isinstance(item, XPathNode):
+        return item.string_value
+    if isinstance(item, (str, int, float, bool)) or item is None:
+        return item
+    return str(item)
 
 
 def _as_text(value: Any) -> str:
@@ -125,6 +270,15 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _json_subject(subject: Any) -> Any:
+    if isinstance(subject, (str, bytes)):
+        try:
+            return json.loads(subject)
+        except ValueError:
+            raise ValueError("the context is not JSON") from None
+    return subject
+
+
 def check(criterion: Criterion, ctx: ExpressionContext) -> CriterionOutcome:
     """Check a criterion. Evaluation problems make it fail with a reason."""
     if criterion.condition is not None:
@@ -133,36 +287,164 @@ def check(criterion: Criterion, ctx: ExpressionContext) -> CriterionOutcome:
             criterion.text, criterion.type, result.passed, result.reason, tuple(result.operands)
         )
     assert criterion.template is not None and criterion.context is not None
+    kind, version = criterion.type, criterion.version or ""
     try:
         subject = evaluate_value(criterion.context, ctx)
-        pattern = evaluate_value(criterion.template, ctx)
+        pattern = str(evaluate_value(criterion.template, ctx))
     except Unresolved as exc:
-        return CriterionOutcome(criterion.text, criterion.type, False, exc.reason)
+        return CriterionOutcome(criterion.text, kind, False, exc.reason)
     if subject is None:
-        return CriterionOutcome(criterion.text, criterion.type, False, "the context is null")
-    if criterion.type == "regex":
+        return CriterionOutcome(criterion.text, kind, False, "the context is null")
+    if kind == "regex":
         try:
-            found = _regex(str(pattern)).search(_as_text(subject)) is not None
+            found = _regex(pattern).search(_as_text(subject)) is not None
         except re.error as exc:
-            return CriterionOutcome(criterion.text, "regex", False, f"invalid pattern: {exc}")
+            return CriterionOutcome(criterion.text, kind, False, f"invalid pattern: {exc}")
         reason = None if found else f"{_short(subject)} does not match {pattern!r}"
-        return CriterionOutcome(criterion.text, "regex", found, reason)
-    # jsonpath
-    if isinstance(subject, str):
+        return CriterionOutcome(criterion.text, kind, found, reason)
+    if kind == "jsonpath":
         try:
-            subject = json.loads(subject)
-        except ValueError:
-            return CriterionOutcome(criterion.text, "jsonpath", False, "the context is not JSON")
+            matches = query_json(_json_subject(subject), pattern, version)
+        except Exception as exc:  # syntax or evaluation error of the query
+            return CriterionOutcome(criterion.text, kind, False, f"JSONPath error: {exc}")
+        passed = bool(matches)
+        return CriterionOutcome(
+            criterion.text, kind, passed, None if passed else "the query selected nothing"
+        )
+    # xpath
     try:
-        matches = _jsonpath(str(pattern)).find(subject)
-    except Exception as exc:  # jsonpath-ng raises plain Exceptions for bad queries
-        return CriterionOutcome(criterion.text, "jsonpath", False, f"JSONPath error: {exc}")
-    passed = bool(matches)
-    return CriterionOutcome(
-        criterion.text, "jsonpath", passed, None if passed else "the query selected nothing"
-    )
+        token, result = query_xml(parse_xml(subject), pattern, version)
+        passed = bool(token.boolean_value(result))
+    except Exception as exc:  # XML parse error, XPath syntax/type error
+        return CriterionOutcome(criterion.text, kind, False, f"XPath error: {exc}")
+    reason = None if passed else "the XPath expression's effective boolean value is false"
+    return CriterionOutcome(criterion.text, kind, passed, reason)
 
 
 def _short(value: Any, limit: int = 80) -> str:
     text = _as_text(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- Selector Objects (Arazzo 1.1) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A compiled Selector Object: a query (JSONPath, XPath, JSON Pointer) over a context."""
+
+    context: Value
+    selector: str
+    type: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A list or map some of whose members are Selector Objects."""
+
+    is_list: bool
+    items: tuple[tuple[Any, Computed], ...]
+
+
+Computed: TypeAlias = Value | Selector | Composite
+
+_SELECTOR_KEYS = frozenset({"context", "selector", "type"})
+
+
+def is_selector(raw: Any) -> bool:
+    """True for a mapping shaped like a Selector Object (context, selector, type, x-*)."""
+    if not isinstance(raw, Mapping):
+        return False
+    keys = {k for k in raw if not (isinstance(k, str) and k.startswith("x-"))}
+    return keys == _SELECTOR_KEYS and isinstance(raw["selector"], str)
+
+
+def _contains_selector(raw: Any) -> bool:
+    if is_selector(raw):
+        return True
+    if isinstance(raw, Mapping):
+        return any(_contains_selector(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_contains_selector(v) for v in raw)
+    return False
+
+
+def compile_computed(raw: Any, where: Location | None, selectors: bool) -> Computed:
+    """Compile a value that may hold Selector Objects (when ``selectors``, i.e. Arazzo 1.1).
+
+    Raises ExpressionError / DocumentError (located at ``where``).
+    """
+    if not selectors or not _contains_selector(raw):
+        return compile_value(raw)
+    if is_selector(raw):
+        context = raw["context"]
+        if not isinstance(context, str):
+            raise DocumentError("a Selector Object's 'context' must be a runtime expression", where)
+        parse_expression(context)
+        kind, version = expression_type(
+            raw["type"], None, where, ("jsonpath", "xpath", "jsonpointer")
+        )
+        text = raw["selector"]
+        if "{$" not in text:
+            problem = syntax_problem(kind, version, text)
+            if problem:
+                raise DocumentError(f"invalid {kind} selector {text!r}: {problem}", where)
+        return Selector(compile_value(context), text, kind, version)
+    if isinstance(raw, list):
+        return Composite(
+            True, tuple((i, compile_computed(v, where, selectors)) for i, v in enumerate(raw))
+        )
+    return Composite(
+        False, tuple((k, compile_computed(v, where, selectors)) for k, v in raw.items())
+    )
+
+
+def select(selector: Selector, ctx: ExpressionContext) -> Any:
+    """Apply a Selector Object. One selected node gives its value, several give a list, none
+    is :class:`Unresolved`."""
+    subject = evaluate_value(selector.context, ctx)
+    if subject is None:
+        raise Unresolved(f"the selector's context {selector.context!r} is null")
+    try:
+        if selector.type == "jsonpointer":
+            pointer = selector.selector
+            return resolve_pointer(_json_subject(subject), parse_pointer(pointer))
+        if selector.type == "jsonpath":
+            found = query_json(_json_subject(subject), selector.selector, selector.version)
+        else:
+            _, result = query_xml(parse_xml(subject), selector.selector, selector.version)
+            items = result if isinstance(result, list) else [result]
+            found = [_xml_value(item) for item in items]
+    except Unresolved:
+        raise
+    except Exception as exc:
+        raise Unresolved(f"{selector.type} selector {selector.selector!r}: {exc}") from None
+    if not found:
+        raise Unresolved(f"{selector.type} selector {selector.selector!r} selected nothing")
+    return found[0] if len(found) == 1 else found
+
+
+def evaluate(value: Computed, ctx: ExpressionContext, *, omit_absent_inputs: bool = False) -> Any:
+    """Evaluate a compiled value that may hold Selector Objects (see :func:`evaluate_value`)."""
+    if isinstance(value, Selector):
+        return select(value, ctx)
+    if isinstance(value, Composite):
+        out_list: list[Any] = []
+        out_map: dict[Any, Any] = {}
+        for key, item in value.items:
+            try:
+                result = evaluate(item, ctx, omit_absent_inputs=omit_absent_inputs)
+            except Unresolved as exc:
+                if omit_absent_inputs and exc.absent_input is not None:
+                    from .expressions import Expression
+
+                    if isinstance(item, Expression):
+                        continue
+                raise
+            if value.is_list:
+                out_list.append(result)
+            else:
+                out_map[key] = result
+        return out_list if value.is_list else out_map
+    return evaluate_value(value, ctx, omit_absent_inputs=omit_absent_inputs)

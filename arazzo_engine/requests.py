@@ -8,19 +8,23 @@ its headers afterwards), so the bytes signed are the bytes sent.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
+from xml.etree import ElementTree as ET
 
 import httpx
 
+from .criteria import compiled_xpath, evaluate, parse_xml
 from .document.plan import BodyPlan, StepPlan
 from .errors import ExpressionError
-from .expressions import ExpressionContext, Unresolved, evaluate_value
+from .expressions import ExpressionContext, Unresolved
 from .expressions.pointer import set_pointer
 from .openapi.description import Operation, Parameter
 from .openapi.parameters import (
+    content_text,
     cookie_pairs,
     header_value,
     path_value,
@@ -28,7 +32,14 @@ from .openapi.parameters import (
     scalar_text,
 )
 
-__all__ = ["PreparedCall", "RequestBuildError", "build_request", "is_json_media_type"]
+__all__ = [
+    "PreparedCall",
+    "RequestBuildError",
+    "build_request",
+    "is_json_media_type",
+    "is_xml_media_type",
+    "serialise_body",
+]
 
 
 class RequestBuildError(Exception):
@@ -53,6 +64,14 @@ def is_json_media_type(media_type: str | None) -> bool:
     return base.endswith("/json") or base.endswith("+json") or "/x-amz-json" in base
 
 
+def is_xml_media_type(media_type: str | None) -> bool:
+    """True for ``application/xml``, ``text/xml`` and ``*+xml``."""
+    if not media_type:
+        return False
+    base = media_type.split(";", 1)[0].strip().lower()
+    return base.endswith("/xml") or base.endswith("+xml")
+
+
 def _content_type(body: BodyPlan, operation: Operation) -> str | None:
     if body.content_type:
         return body.content_type
@@ -62,43 +81,167 @@ def _content_type(body: BodyPlan, operation: Operation) -> str | None:
     return "application/json" if "application/json" in declared else declared[0]
 
 
-def _serialise_body(value: Any, content_type: str | None) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    base = (content_type or "").split(";", 1)[0].strip().lower()
+def _media(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _form_pairs(value: Mapping[str, Any]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        items = item if isinstance(item, list) else [item]
+        pairs.extend((str(key), scalar_text(v)) for v in items)
+    return pairs
+
+
+def _multipart(value: Mapping[str, Any], boundary: str) -> bytes:
+    """``multipart/form-data`` (RFC 7578): one part per member; bytes are sent as a file,
+    objects and arrays as JSON, scalars as text."""
+    out = bytearray()
+    for key, item in value.items():
+        name = str(key).replace('"', "%22")
+        out += f"--{boundary}\r\n".encode()
+        if isinstance(item, (bytes, bytearray)):
+            out += (
+                f'Content-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            out += bytes(item)
+        elif isinstance(item, (Mapping, list)):
+            out += (
+                f'Content-Disposition: form-data; name="{name}"\r\n'
+                "Content-Type: application/json\r\n\r\n"
+            ).encode()
+            out += json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
+        else:
+            out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            out += scalar_text(item).encode("utf-8")
+        out += b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
+
+def serialise_body(value: Any, content_type: str | None) -> tuple[bytes, str | None]:
+    """The bytes of a request body and the Content-Type to send (a multipart boundary is
+    added when the given type has none)."""
+    base = _media(content_type)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value), content_type
     if is_json_media_type(base) or (not base and not isinstance(value, str)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return data, content_type
     if base == "application/x-www-form-urlencoded" and isinstance(value, Mapping):
-        pairs: list[tuple[str, str]] = []
-        for key, item in value.items():
-            items = item if isinstance(item, list) else [item]
-            pairs.extend((str(key), scalar_text(v)) for v in items)
-        return urlencode(pairs).encode("utf-8")
+        return urlencode(_form_pairs(value)).encode("utf-8"), content_type
+    if base == "multipart/form-data" and isinstance(value, Mapping):
+        assert content_type is not None
+        boundary = None
+        for piece in content_type.split(";")[1:]:
+            key, _, text = piece.strip().partition("=")
+            if key.lower() == "boundary":
+                boundary = text.strip('"')
+        if boundary is None:
+            boundary = f"arazzo-{uuid.uuid4().hex}"
+            content_type = f"{content_type}; boundary={boundary}"
+        return _multipart(value, boundary), content_type
     if isinstance(value, str):
-        return value.encode("utf-8")
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return value.encode("utf-8"), content_type
+    if is_xml_media_type(base):
+        raise RequestBuildError("an XML payload must be a string")
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    ), content_type
+
+
+def _replace_json(payload: Any, target: str, kind: str, version: str, value: Any) -> Any:
+    if kind != "jsonpath":
+        return set_pointer(payload, target, value)
+    import jsonpath_rfc9535
+
+    if version == "draft-goessner-dispatch-jsonpath-00":
+        from jsonpath_ng.ext.parser import parse as goessner_parse
+
+        matches = goessner_parse(target).find(payload)
+        if not matches:
+            raise Unresolved(f"JSONPath target {target!r} selects nothing")
+        for match in matches:
+            payload = match.full_path.update(payload, value)
+        return payload
+    nodes = list(jsonpath_rfc9535.compile(target).find(payload))
+    if not nodes:
+        raise Unresolved(f"JSONPath target {target!r} selects nothing")
+    for node in nodes:
+        payload = set_pointer(payload, [str(part) for part in node.location], value)
+    return payload
+
+
+def _replace_xml(
+    document: ET.ElementTree[ET.Element], target: str, version: str, value: Any
+) -> None:
+    from elementpath import XPathContext
+    from elementpath.xpath_nodes import AttributeNode, ElementNode
+
+    found = compiled_xpath(target, version or "xpath-31").evaluate(XPathContext(document))
+    nodes = found if isinstance(found, list) else [found]
+    text = value if isinstance(value, str) else scalar_text(value)
+    changed = 0
+    for node in nodes:
+        if isinstance(node, AttributeNode) and isinstance(node.parent, ElementNode):
+            owner: Any = node.parent.value
+            owner.set(node.name, text)
+            changed += 1
+        elif isinstance(node, ElementNode):
+            element: Any = node.value
+            for child in list(element):
+                element.remove(child)
+            element.text = text
+            changed += 1
+    if not changed:
+        raise Unresolved(f"XPath target {target!r} selects no element or attribute")
 
 
 def _evaluate_body(body: BodyPlan, content_type: str | None, ctx: ExpressionContext) -> Any:
     json_like = is_json_media_type(content_type)
+    xml_like = is_xml_media_type(content_type)
+    form_like = _media(content_type) in ("application/x-www-form-urlencoded", "multipart/form-data")
     try:
-        payload = evaluate_value(body.payload, ctx, omit_absent_inputs=json_like)
+        payload = evaluate(body.payload, ctx, omit_absent_inputs=json_like)
     except Unresolved as exc:
         raise RequestBuildError(f"requestBody.payload: {exc.reason}") from None
-    if isinstance(payload, str) and json_like and body.replacements:
+    if not body.replacements:
+        return payload
+    kinds = body.replacement_types or tuple(("", "") for _ in body.replacements)
+    xml_targets = xml_like and all(kind in ("", "xpath") for kind, _ in kinds)
+    document = None
+    if xml_targets:
         try:
-            payload = json.loads(payload)
-        except ValueError:
-            raise RequestBuildError("replacements need a JSON payload") from None
-    for target, value_plan in body.replacements:
+            document = parse_xml(payload)
+        except Exception as exc:
+            raise RequestBuildError(f"replacements need an XML payload: {exc}") from None
+    elif isinstance(payload, str):
+        if form_like:
+            payload = dict(parse_qsl(payload, keep_blank_values=True))
+        else:
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                raise RequestBuildError("replacements need a JSON payload") from None
+    for (target, value_plan), (kind, version) in zip(body.replacements, kinds, strict=True):
         try:
-            value = evaluate_value(value_plan, ctx)
+            value = evaluate(value_plan, ctx)
         except Unresolved as exc:
             raise RequestBuildError(f"replacement {target!r}: {exc.reason}") from None
         try:
-            payload = set_pointer(payload, target, value)
+            if document is not None:
+                _replace_xml(document, target, version, value)
+            else:
+                payload = _replace_json(payload, target, kind, version, value)
         except (Unresolved, ExpressionError, ValueError) as exc:
             raise RequestBuildError(f"replacement target {target!r}: {exc}") from None
+        except Exception as exc:  # XPath/JSONPath evaluation errors
+            raise RequestBuildError(f"replacement target {target!r}: {exc}") from None
+    if document is not None:
+        root = document.getroot()
+        assert root is not None
+        return ET.tostring(root, encoding="unicode")
     return payload
 
 
@@ -116,6 +259,7 @@ def build_request(
     assert operation is not None, "build_request is for operation steps"
     definitions: dict[tuple[str, str], Parameter] = {p.key: p for p in operation.parameters}
     path_values: dict[str, Any] = {}
+    path_texts: dict[str, str] = {}
     query_values: dict[str, Any] = {}
     query: list[str] = []
     headers: list[tuple[str, str]] = []
@@ -125,20 +269,25 @@ def build_request(
     def add(param: Parameter | None, name: str, location: str, value: Any) -> None:
         style = param.style if param else None
         explode = param.explode if param else None
+        wire = value
+        if param is not None and param.content:
+            # A `content` parameter is the value serialised by its media type, sent as text.
+            wire = content_text(value, next(iter(param.content)))
         if location == "path":
             path_values[name] = value
+            path_texts[name] = path_value(name, wire, style, explode)
         elif location == "query":
             query_values[name] = value
             query.extend(
-                query_pairs(name, value, style, explode, param.allow_reserved if param else False)
+                query_pairs(name, wire, style, explode, param.allow_reserved if param else False)
             )
         elif location == "querystring":
             text = value if isinstance(value, str) else urlencode(value, doseq=True)
             query.append(text.lstrip("?"))
         elif location == "header":
-            headers.append((name, header_value(value, explode)))
+            headers.append((name, header_value(wire, explode)))
         elif location == "cookie":
-            cookies.extend(cookie_pairs(name, value, explode))
+            cookies.extend(cookie_pairs(name, wire, explode))
         else:
             raise RequestBuildError(f"parameter {name!r} has unknown location {location!r}")
 
@@ -149,7 +298,7 @@ def build_request(
                 f"parameter {plan.name!r} needs 'in' (path, query, header or cookie)"
             )
         try:
-            value = evaluate_value(plan.value, ctx)
+            value = evaluate(plan.value, ctx)
         except Unresolved as exc:
             raise RequestBuildError(f"parameter {plan.name!r} ({location}): {exc.reason}") from None
         key = (plan.name.lower() if location == "header" else plan.name, location)
@@ -168,11 +317,8 @@ def build_request(
         )
 
     path = operation.request_path
-    for name, value in path_values.items():
-        path_param = definitions.get((name, "path"))
-        style = path_param.style if path_param else None
-        explode = path_param.explode if path_param else None
-        path = path.replace("{" + name + "}", path_value(name, value, style, explode))
+    for name, text in path_texts.items():
+        path = path.replace("{" + name + "}", text)
     url = base_url.rstrip("/") + path
     if query:
         url += ("&" if "?" in url else "?") + "&".join(query)
@@ -184,7 +330,7 @@ def build_request(
     if step.body is not None:
         content_type = _content_type(step.body, operation)
         body_value = _evaluate_body(step.body, content_type, ctx)
-        content = _serialise_body(body_value, content_type)
+        content, content_type = serialise_body(body_value, content_type)
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         if content_type:
             headers.append(("Content-Type", content_type))

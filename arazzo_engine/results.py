@@ -6,6 +6,7 @@ cookies never reach a result, so a result can be printed, logged or saved as it 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from .criteria import CriterionOutcome
+from .redact import Redactor
 
 __all__ = [
     "REDACTED",
@@ -23,6 +25,8 @@ __all__ = [
     "RunResult",
     "StepResult",
     "redact_headers",
+    "redact_result",
+    "redact_step",
 ]
 
 REDACTED = "***"
@@ -53,16 +57,31 @@ def _redact_authorization(value: str) -> str:
 
 
 def redact_headers(
-    headers: Iterable[tuple[str, str]], extra_secrets: frozenset[str] = frozenset()
+    headers: Iterable[tuple[str, str]],
+    extra_secrets: frozenset[str] = frozenset(),
+    redactor: Redactor | None = None,
 ) -> list[tuple[str, str]]:
-    """A copy of ``headers`` with secret values masked."""
+    """A copy of ``headers`` with secret values masked: the usual credential headers, the
+    ``extra_secrets`` names (and the redactor's API key headers), cookie values (names kept),
+    and any known secret value elsewhere. A disabled redactor returns the headers unchanged."""
+    if redactor is not None and not redactor.enabled:
+        return list(headers)
+    extra = extra_secrets | (redactor.secret_headers if redactor is not None else frozenset())
     out = []
     for name, value in headers:
         lower = name.lower()
         if lower in ("authorization", "proxy-authorization"):
             value = _redact_authorization(value)
-        elif lower in SECRET_HEADERS or lower in extra_secrets:
+        elif lower == "cookie":
+            value = "; ".join(
+                f"{p.strip().partition('=')[0]}={REDACTED}" for p in value.split(";") if p.strip()
+            )
+        elif lower == "set-cookie":
+            value = f"{value.partition('=')[0].strip()}={REDACTED}"
+        elif lower in SECRET_HEADERS or lower in extra:
             value = REDACTED
+        elif redactor is not None:
+            value = redactor.text(value)
         out.append((name, value))
     return out
 
@@ -90,17 +109,24 @@ class RecordedRequest:
     body: Any
 
     @classmethod
-    def from_httpx(cls, request: httpx.Request) -> RecordedRequest:
-        """Record an httpx request, redacted."""
+    def from_httpx(
+        cls, request: httpx.Request, redactor: Redactor | None = None
+    ) -> RecordedRequest:
+        """Record an httpx request, redacted (secret headers, API key query parameters and
+        known secret values in the URL and body; nothing when ``redactor`` is disabled)."""
         try:
             content = request.content
         except httpx.RequestNotRead:
             content = b""
+        body = _decode_body(content, request.headers.get("content-type"))
+        url = str(request.url)
+        if redactor is not None:
+            url, body = redactor.url(url), redactor.value(body)
         return cls(
             request.method,
-            str(request.url),
-            redact_headers(request.headers.multi_items()),
-            _decode_body(content, request.headers.get("content-type")),
+            url,
+            redact_headers(request.headers.multi_items(), redactor=redactor),
+            body,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,12 +148,21 @@ class RecordedResponse:
     body: Any
 
     @classmethod
-    def from_httpx(cls, response: httpx.Response) -> RecordedResponse:
-        """Record an httpx response (already read), redacted."""
+    def from_httpx(
+        cls, response: httpx.Response, redactor: Redactor | None = None
+    ) -> RecordedResponse:
+        """Record an httpx response (already read), redacted (``Set-Cookie`` values and known
+        secret values echoed in the body masked; nothing when ``redactor`` is disabled)."""
+        body = _decode_body(response.content, response.headers.get("content-type"))
+        if redactor is not None:
+            # a cookie the server sets is a credential (a session): mask its value everywhere
+            for cookie in response.headers.get_list("set-cookie"):
+                redactor.add_value(cookie.partition("=")[2].split(";", 1)[0].strip())
+            body = redactor.value(body)
         return cls(
             response.status_code,
-            redact_headers(response.headers.multi_items()),
-            _decode_body(response.content, response.headers.get("content-type")),
+            redact_headers(response.headers.multi_items(), redactor=redactor),
+            body,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +172,13 @@ class RecordedResponse:
             "headers": [[k, v] for k, v in self.headers],
             "body": self.body,
         }
+
+
+def _trace_entry(expression: str, value: Any) -> dict[str, Any]:
+    reason = getattr(value, "reason", None)
+    if type(value).__name__ == "UnresolvedOperand" and isinstance(reason, str):
+        return {"expression": expression, "unresolved": reason}
+    return {"expression": expression, "value": value}
 
 
 @dataclass
@@ -154,6 +196,9 @@ class StepResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     criteria: list[CriterionOutcome] = field(default_factory=list)
     contract: list[str] = field(default_factory=list)
+    trace: list[tuple[str, Any]] = field(default_factory=list)
+    """Each runtime expression evaluated for the parameters, body and outputs, with its value
+    (an ``UnresolvedOperand`` when it could not be resolved)."""
     error: str | None = None
     action: str | None = None
     started_at: float = 0.0
@@ -178,6 +223,8 @@ class StepResult:
             out["action"] = self.action
         if self.contract:
             out["contract"] = self.contract
+        if self.trace:
+            out["trace"] = [_trace_entry(e, v) for e, v in self.trace]
         if self.request is not None:
             out["request"] = self.request.to_dict()
         if self.response is not None:
@@ -225,3 +272,57 @@ class RunResult:
         if self.warnings:
             out["warnings"] = self.warnings
         return out
+
+    def to_junit(self) -> str:
+        """The result as JUnit XML: a test case per workflow run, one per step inside it.
+        See :mod:`arazzo_engine.reports.junit`."""
+        from .reports.junit import to_junit_xml
+
+        return to_junit_xml([self])
+
+    def to_har(self) -> dict[str, Any]:
+        """Every HTTP exchange of the run as a HAR 1.2 log (secrets masked).
+        See :mod:`arazzo_engine.reports.har`."""
+        from .reports.har import to_har
+
+        return to_har([self])
+
+
+def _redact_criterion(outcome: CriterionOutcome, redactor: Redactor) -> CriterionOutcome:
+    return dataclasses.replace(
+        outcome,
+        reason=redactor.text(outcome.reason) if outcome.reason else outcome.reason,
+        values=tuple((e, redactor.value(v)) for e, v in outcome.values),
+    )
+
+
+def redact_step(record: StepResult, redactor: Redactor) -> None:
+    """Mask known secret values in a step record's error, outputs, criteria and trace.
+
+    The record's ``outputs`` is replaced by a masked copy (never mutated: the run keeps the
+    real values for later steps).
+    """
+    if not redactor.enabled:
+        return
+    if record.error:
+        record.error = redactor.text(record.error)
+    record.outputs = redactor.value(record.outputs)
+    record.criteria = [_redact_criterion(c, redactor) for c in record.criteria]
+    trace = getattr(record, "trace", None)
+    if trace:
+        record.trace = [(e, redactor.value(v)) for e, v in trace]
+
+
+def redact_result(result: RunResult, redactor: Redactor, secret_inputs: Iterable[str] = ()) -> None:
+    """Mask known secret values in a run result; inputs named in ``secret_inputs`` (declared
+    ``format: password`` or ``writeOnly``) are masked whole."""
+    if not redactor.enabled:
+        return
+    hidden = set(secret_inputs)
+    result.inputs = {
+        k: (REDACTED if k in hidden else redactor.value(v)) for k, v in result.inputs.items()
+    }
+    result.outputs = redactor.value(result.outputs)
+    if result.error:
+        result.error = redactor.text(result.error)
+    result.warnings = [redactor.text(w) for w in result.warnings]

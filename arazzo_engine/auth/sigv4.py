@@ -508,7 +508,8 @@ def _resolve_region(settings: AwsSettings, session: _LazySession, where: str) ->
     if not region:
         raise AuthError(
             f"no AWS region configured for {where}: set AWS_REGION or AWS_DEFAULT_REGION, "
-            "add 'region' to the profile in ~/.aws/config, or pass AwsSettings(region=...)"
+            "add 'region' to the profile in ~/.aws/config, or pass --aws-region (CLI) / "
+            "AwsSettings(region=...)"
         )
     text = str(region).strip()
     if not _REGION_RE.match(text):
@@ -579,7 +580,8 @@ def _resolve_credentials(
     if credentials is None:
         raise AuthError(
             f"no AWS credentials found for {where}: set AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, configure a profile (AWS_PROFILE or AwsSettings(profile=...)) "
+            "AWS_SECRET_ACCESS_KEY, configure a profile (AWS_PROFILE, --aws-profile or "
+            "AwsSettings(profile=...)) "
             "in the shared config/credentials files, or pass AwsSettings(access_key_id=..., "
             "secret_access_key=...)"
         )

@@ -26,9 +26,11 @@ import tempfile
 import time
 import weakref
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import botocore.credentials
 import httpx
@@ -36,20 +38,30 @@ import httpx
 from arazzo_engine.auth.sigv4 import AwsSettings, SigV4Auth
 from arazzo_engine.errors import ArazzoError
 
-__all__ = ["LocalEcr", "LocalEcrError"]
+__all__ = ["LocalAws", "LocalEcr", "LocalEcrError", "TemporaryCredentials"]
+
+_Local = TypeVar("_Local", bound="LocalAws")
 
 _HOST = "127.0.0.1"
 _ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921"
 _IAM_USER = "arazzo-local"
 _BOOTSTRAP_KEY = ("testing", "testing")  # moto's no-auth window accepts any key
-_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["ecr:*"], "Resource": "*"}],
-}
 
 
 class LocalEcrError(ArazzoError):
     """The local ECR (moto) is not installed, did not start, or could not be bootstrapped."""
+
+
+@dataclass(frozen=True, repr=False)
+class TemporaryCredentials:
+    """An access key with a session token (from STS AssumeRole on the local server)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+    def __repr__(self) -> str:
+        return f"TemporaryCredentials(access_key_id={self.access_key_id!r}, ...)"
 
 
 def _free_port() -> int:
@@ -108,26 +120,28 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-class LocalEcr:
-    """A throw-away Amazon ECR on 127.0.0.1 that verifies SigV4, as a context manager.
+class LocalAws:
+    """Throw-away AWS services on 127.0.0.1 (moto's server) that verify SigV4, as a context
+    manager: every JSON-protocol service moto implements (DynamoDB, ECR, SQS...).
 
-    ``with LocalEcr() as ecr:`` starts moto, creates the IAM key and ``repository`` (in
-    ``region``) and exposes ``endpoint_url``, ``region``, ``access_key_id``,
-    ``secret_access_key`` and ``repository``; :meth:`aws_settings` packs them for
-    :func:`arazzo_engine.auth.resolve_aws`. ``port=None`` picks a free port.
-    :meth:`close` (called on exit, and on any error while starting) stops the server.
+    ``with LocalAws() as aws:`` starts moto and creates an IAM user whose key may call
+    ``actions`` (default: everything), exposing ``endpoint_url``, ``region``,
+    ``access_key_id`` and ``secret_access_key``; :meth:`aws_settings` packs them for
+    ``run_workflow(aws=...)``, :meth:`json_call` sends one signed awsJson request, and
+    :meth:`assume_role` returns temporary credentials with a session token (STS).
+    ``port=None`` picks a free port. :meth:`close` stops the server.
     """
 
     startup_timeout: float = 30.0
 
     def __init__(
         self,
-        repository: str = "arazzo/demo",
         region: str = "us-east-1",
         port: int | None = None,
+        actions: Sequence[str] = ("*",),
     ) -> None:
-        self.repository = repository
         self.region = region
+        self.actions = list(actions)
         self._requested_port = port
         self.port: int | None = None
         self.endpoint_url = ""
@@ -140,14 +154,11 @@ class LocalEcr:
 
     def __repr__(self) -> str:
         state = "running" if self._process and self._process.poll() is None else "stopped"
-        return (
-            f"LocalEcr(endpoint_url={self.endpoint_url!r}, region={self.region!r}, "
-            f"repository={self.repository!r}, {state})"
-        )
+        return f"{type(self).__name__}(endpoint_url={self.endpoint_url!r}, {state})"
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def __enter__(self) -> LocalEcr:
+    def __enter__(self: _Local) -> _Local:
         self.start()
         return self
 
@@ -160,7 +171,7 @@ class LocalEcr:
         self.close()
 
     def start(self) -> None:
-        """Start moto, bootstrap the IAM key and create the repository (idempotent)."""
+        """Start moto and bootstrap the IAM key (idempotent)."""
         if self._process is not None:
             return
         missing = _missing_modules()
@@ -273,30 +284,137 @@ class LocalEcr:
                 raise LocalEcrError("IAM CreateAccessKey on the local ECR returned no key")
             self.access_key_id = key_id.text
             self.secret_access_key = secret.text
+            policy = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": self.actions, "Resource": "*"}],
+            }
             self._iam(
                 client,
                 "PutUserPolicy",
                 UserName=_IAM_USER,
-                PolicyName="arazzo-local-ecr",
-                PolicyDocument=json.dumps(_POLICY),
-            )
-        response = self.call("CreateRepository", {"repositoryName": self.repository})
-        if response.status_code != 200:
-            raise LocalEcrError(
-                f"CreateRepository {self.repository!r} on the local ECR failed with "
-                f"HTTP {response.status_code}: {response.text[:500]}"
+                PolicyName="arazzo-local",
+                PolicyDocument=json.dumps(policy),
             )
 
     # -- use ------------------------------------------------------------------------------
 
     def aws_settings(self) -> AwsSettings:
-        """The region, key and endpoint of this local ECR, for ``run_workflow(aws=...)``."""
+        """The region, key and endpoint of this local server, for ``run_workflow(aws=...)``."""
         return AwsSettings(
             region=self.region,
             access_key_id=self.access_key_id,
             secret_access_key=self.secret_access_key,
             endpoint_url=self.endpoint_url,
         )
+
+    def json_call(
+        self,
+        signing_name: str,
+        target: str,
+        payload: dict[str, Any],
+        content_type: str = "application/x-amz-json-1.0",
+    ) -> httpx.Response:
+        """POST one awsJson request (``X-Amz-Target: target``) signed with this server's key."""
+        if not self.endpoint_url:
+            raise LocalEcrError("the local AWS server is not running")
+        credentials = botocore.credentials.Credentials(self.access_key_id, self.secret_access_key)
+        auth = SigV4Auth(credentials, signing_name, self.region, label="local AWS")
+        with httpx.Client(auth=auth, timeout=10.0) as client:
+            return client.post(
+                f"{self.endpoint_url}/",
+                content=json.dumps(payload).encode("utf-8"),
+                headers={"Content-Type": content_type, "X-Amz-Target": target},
+            )
+
+    def assume_role(
+        self, actions: Sequence[str] = ("*",), role_name: str = "arazzo-local-role"
+    ) -> TemporaryCredentials:
+        """Create a role allowed ``actions`` and assume it (STS): credentials with a session
+        token, which moto checks on every request signed with them."""
+        credentials = botocore.credentials.Credentials(self.access_key_id, self.secret_access_key)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+        }
+        with httpx.Client(
+            auth=SigV4Auth(credentials, "iam", "us-east-1", label="local IAM"), timeout=10.0
+        ) as client:
+            role = self._iam(
+                client,
+                "CreateRole",
+                RoleName=role_name,
+                AssumeRolePolicyDocument=json.dumps(trust),
+            )
+            arn = role.find(".//{*}Arn")
+            self._iam(
+                client,
+                "PutRolePolicy",
+                RoleName=role_name,
+                PolicyName="arazzo-local-role",
+                PolicyDocument=json.dumps(policy),
+            )
+        sts_auth = SigV4Auth(credentials, "sts", self.region, label="local STS")
+        with httpx.Client(auth=sts_auth, timeout=10.0) as client:
+            response = client.post(
+                f"{self.endpoint_url}/",
+                data={
+                    "Action": "AssumeRole",
+                    "Version": "2011-06-15",
+                    "RoleArn": arn.text if arn is not None and arn.text else "",
+                    "RoleSessionName": "arazzo",
+                },
+            )
+        if response.status_code != 200:
+            raise LocalEcrError(f"STS AssumeRole on the local server: HTTP {response.status_code}")
+        tree = ElementTree.fromstring(response.content)
+        names = ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        found = [tree.find(f".//{{*}}{name}") for name in names]
+        values = [f.text if f is not None and f.text else "" for f in found]
+        if not all(values):
+            raise LocalEcrError("STS AssumeRole on the local server returned no credentials")
+        return TemporaryCredentials(*values)
+
+
+class LocalEcr(LocalAws):
+    """A throw-away Amazon ECR on 127.0.0.1 that verifies SigV4, as a context manager.
+
+    ``with LocalEcr() as ecr:`` starts moto, creates the IAM key and ``repository`` (in
+    ``region``) and exposes ``endpoint_url``, ``region``, ``access_key_id``,
+    ``secret_access_key`` and ``repository``; :meth:`aws_settings` packs them for
+    :func:`arazzo_engine.auth.resolve_aws`. ``port=None`` picks a free port.
+    :meth:`close` (called on exit, and on any error while starting) stops the server.
+    """
+
+    def __init__(
+        self,
+        repository: str = "arazzo/demo",
+        region: str = "us-east-1",
+        port: int | None = None,
+    ) -> None:
+        super().__init__(region=region, port=port, actions=["ecr:*"])
+        self.repository = repository
+
+    def __repr__(self) -> str:
+        state = "running" if self._process and self._process.poll() is None else "stopped"
+        return (
+            f"LocalEcr(endpoint_url={self.endpoint_url!r}, region={self.region!r}, "
+            f"repository={self.repository!r}, {state})"
+        )
+
+    def _bootstrap(self) -> None:
+        super()._bootstrap()
+        response = self.call("CreateRepository", {"repositoryName": self.repository})
+        if response.status_code != 200:
+            raise LocalEcrError(
+                f"CreateRepository {self.repository!r} on the local ECR failed with "
+                f"HTTP {response.status_code}: {response.text[:500]}"
+            )
 
     def auth(self) -> SigV4Auth:
         """A :class:`~arazzo_engine.auth.SigV4Auth` signing for ECR with this local key."""

@@ -10,9 +10,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..criteria import Criterion, compile_criterion
+from ..criteria import (
+    Computed,
+    Criterion,
+    compile_computed,
+    compile_criterion,
+    expression_type,
+    syntax_problem,
+)
 from ..errors import BindingError, DocumentError, ExpressionError, Location
-from ..expressions import Value, compile_value, parse_expression
+from ..expressions import parse_expression
 from ..openapi.description import Operation
 from .loader import pointer_join
 
@@ -37,7 +44,7 @@ class ParameterPlan:
 
     name: str
     location: str | None
-    value: Value
+    value: Computed
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -50,8 +57,11 @@ class BodyPlan:
     """A compiled Request Body Object."""
 
     content_type: str | None
-    payload: Value
-    replacements: tuple[tuple[str, Value], ...] = ()
+    payload: Computed
+    replacements: tuple[tuple[str, Computed], ...] = ()
+    #: (type, version) of each replacement target: ("jsonpointer", ...), ("xpath", ...),
+    #: ("jsonpath", ...), or ("", "") when the payload's media type decides.
+    replacement_types: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class ActionPlan:
     retry_limit: int
     criteria: tuple[Criterion, ...]
     location: Location | None
+    #: Inputs for the target workflow (Arazzo 1.1 action ``parameters``).
+    parameters: tuple[ParameterPlan, ...] = ()
 
     @property
     def target(self) -> str | None:
@@ -87,7 +99,7 @@ class StepPlan:
     success_criteria: tuple[Criterion, ...]
     on_success: tuple[ActionPlan, ...] | None
     on_failure: tuple[ActionPlan, ...] | None
-    outputs: Mapping[str, Value]
+    outputs: Mapping[str, Computed]
     timeout: float | None = None
 
     @property
@@ -108,7 +120,7 @@ class WorkflowPlan:
     location: Location
     inputs_schema: dict[str, Any] | None
     steps: tuple[StepPlan, ...]
-    outputs: Mapping[str, Value]
+    outputs: Mapping[str, Computed]
     success_actions: tuple[ActionPlan, ...]
     failure_actions: tuple[ActionPlan, ...]
     depends_on: tuple[tuple[Document, str], ...]
@@ -119,13 +131,15 @@ class _Compiler:
     def __init__(self, document: Document, workflow_id: str) -> None:
         self.doc = document
         self.workflow_id = workflow_id
+        self.selectors = document.version.startswith("1.1")
 
     def where(self, pointer: str) -> Location:
         return self.doc.location(pointer)
 
-    def value(self, raw: Any, pointer: str) -> Value:
+    def value(self, raw: Any, pointer: str) -> Computed:
+        """Compile a value; Selector Objects are recognised in Arazzo 1.1 documents."""
         try:
-            return compile_value(raw)
+            return compile_computed(raw, self.where(pointer), self.selectors)
         except ExpressionError as exc:
             raise exc.with_location(self.where(pointer)) from None
 
@@ -321,11 +335,14 @@ class _Compiler:
                     retry_limit=retry_limit,
                     criteria=self.criteria(item.get("criteria"), pointer_join(at, "criteria")),
                     location=self.where(at),
+                    parameters=tuple(
+                        self.parameters(item.get("parameters"), pointer_join(at, "parameters"))
+                    ),
                 )
             )
         return tuple(found)
 
-    def outputs(self, raw: Any, pointer: str) -> dict[str, Value]:
+    def outputs(self, raw: Any, pointer: str) -> dict[str, Computed]:
         if raw is None:
             return {}
         if not isinstance(raw, Mapping):
@@ -340,6 +357,7 @@ class _Compiler:
         if not isinstance(raw, Mapping):
             raise DocumentError("'requestBody' must be a mapping", self.where(pointer))
         replacements = []
+        kinds = []
         for index, item in enumerate(raw.get("replacements") or []):
             at = pointer_join(pointer_join(pointer, "replacements"), index)
             if not isinstance(item, Mapping) or not isinstance(item.get("target"), str):
@@ -347,11 +365,27 @@ class _Compiler:
             replacements.append(
                 (item["target"], self.value(item.get("value"), pointer_join(at, "value")))
             )
+            kind = ("", "")
+            if "targetSelectorType" in item:
+                kind = expression_type(
+                    item["targetSelectorType"],
+                    None,
+                    self.where(pointer_join(at, "targetSelectorType")),
+                    ("jsonpath", "xpath", "jsonpointer"),
+                )
+                problem = syntax_problem(kind[0], kind[1], item["target"])
+                if problem:
+                    raise DocumentError(
+                        f"invalid {kind[0]} target {item['target']!r}: {problem}",
+                        self.where(pointer_join(at, "target")),
+                    )
+            kinds.append(kind)
         content_type = raw.get("contentType")
         return BodyPlan(
             content_type=str(content_type) if content_type is not None else None,
             payload=self.value(raw.get("payload"), pointer_join(pointer, "payload")),
             replacements=tuple(replacements),
+            replacement_types=tuple(kinds),
         )
 
     # -- the whole ------------------------------------------------------------------------
@@ -441,8 +475,8 @@ class _Compiler:
                     action.location,
                 )
         inputs = raw.get("inputs")
-        if isinstance(inputs, Mapping) and "$ref" in inputs:
-            inputs = self.inputs_ref(str(inputs["$ref"]), pointer_join(pointer, "inputs"))
+        if inputs is not None:
+            inputs = self.inline_refs(inputs, pointer_join(pointer, "inputs"), ())
         depends = []
         for i, ref in enumerate(raw.get("dependsOn") or []):
             depends.append(
@@ -461,15 +495,47 @@ class _Compiler:
             step_index=index,
         )
 
-    def inputs_ref(self, ref: str, pointer: str) -> Mapping[str, Any]:
-        prefix = "#/components/inputs/"
-        if not ref.startswith(prefix):
-            raise DocumentError(f"inputs $ref must start with {prefix!r}", self.where(pointer))
-        key = ref[len(prefix) :]
-        found = (self.doc.components.get("inputs") or {}).get(key)
-        if not isinstance(found, Mapping):
-            raise DocumentError(f"{ref} does not exist", self.where(pointer))
-        return found
+    def inline_refs(self, schema: Any, pointer: str, seen: tuple[str, ...]) -> Any:
+        """The inputs schema with every ``$ref`` to ``#/components/inputs/<key>`` of this
+        document replaced by the referenced schema (recursively); other refs are errors."""
+        if isinstance(schema, list):
+            return [
+                self.inline_refs(v, pointer_join(pointer, i), seen) for i, v in enumerate(schema)
+            ]
+        if not isinstance(schema, Mapping):
+            return schema
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            at = pointer_join(pointer, "$ref")
+            prefix = "#/components/inputs/"
+            if not ref.startswith(prefix):
+                raise DocumentError(
+                    f"inputs $ref {ref!r} must point into {prefix!r} of this document",
+                    self.where(at),
+                )
+            key = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+            found = (self.doc.components.get("inputs") or {}).get(key)
+            if not isinstance(found, Mapping):
+                raise DocumentError(
+                    f"{ref} does not exist in this document's components", self.where(at)
+                )
+            if ref in seen:
+                raise DocumentError(f"circular inputs $ref {ref!r}", self.where(at))
+            resolved = self.inline_refs(
+                found, pointer_join("/components/inputs", key), (*seen, ref)
+            )
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            if not siblings:
+                return resolved
+            return {"allOf": [resolved, self.inline_refs(siblings, pointer, seen)]}
+        return {
+            k: (
+                v
+                if k in ("const", "enum", "default", "examples")
+                else self.inline_refs(v, pointer_join(pointer, k), seen)
+            )
+            for k, v in schema.items()
+        }
 
 
 def _step_actions(steps: tuple[StepPlan, ...]) -> list[ActionPlan]:

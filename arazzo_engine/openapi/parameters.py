@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["cookie_pairs", "header_value", "path_value", "query_pairs", "scalar_text"]
+__all__ = [
+    "content_text",
+    "cookie_pairs",
+    "header_value",
+    "path_value",
+    "query_pairs",
+    "scalar_text",
+]
 
 _RESERVED = ":/?#[]@!$&'()*+,;="
 
@@ -27,6 +34,15 @@ def scalar_text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def content_text(value: Any, media_type: str) -> str:
+    """A ``content`` parameter's value serialised by its media type: JSON text for JSON media
+    types (strings included, so ``"a"`` is sent quoted), the plain text form otherwise."""
+    base = media_type.split(";", 1)[0].strip().lower()
+    if base.endswith("/json") or base.endswith("+json"):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return scalar_text(value)
 
 
 def _enc(text: str, allow_reserved: bool = False) -> str:
@@ -87,7 +103,7 @@ def query_pairs(
 
     if isinstance(value, list):
         texts = [enc(scalar_text(v)) for v in value]
-        if style == "form" and explode:
+        if explode and style in ("form", "spaceDelimited", "pipeDelimited"):
             return [f"{key}={t}" for t in texts]
         separator = {"spaceDelimited": "%20", "pipeDelimited": "|"}.get(style, ",")
         return [f"{key}={separator.join(texts)}"]

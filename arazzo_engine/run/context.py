@@ -25,6 +25,8 @@ class WorkflowState:
     step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
     success: bool | None = None
+    #: The last HTTP exchange of this execution (nested workflow steps included).
+    last_exchange: Exchange | None = None
 
 
 @dataclass
@@ -200,4 +202,6 @@ class StepContext:
         return items[key]
 
     def self_url(self) -> str:
-        return self._state.plan.document.uri
+        document = self._state.plan.document
+        declared = document.data.get("$self")
+        return declared if isinstance(declared, str) else document.uri

@@ -10,6 +10,7 @@ all drive this same generator.
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -18,17 +19,31 @@ from typing import Any
 import httpx
 import jsonschema
 
+from ..auth.credentials import CredentialStore
 from ..auth.sigv4 import AwsSettings
 from ..auth.sources import AuthResolver, SourceAuth
 from ..contract import check_response
-from ..criteria import CriterionOutcome, check
+from ..criteria import Composite, CriterionOutcome, Selector, check, evaluate
 from ..document.model import Document
 from ..document.plan import ActionPlan, StepPlan, WorkflowPlan
 from ..errors import ArazzoError, InputError
-from ..expressions import Unresolved, evaluate_value
+from ..expressions import (
+    Unresolved,
+    UnresolvedOperand,
+    evaluate_expression,
+    references,
+)
 from ..openapi.servers import server_url
+from ..redact import Redactor, secret_input_values
 from ..requests import RequestBuildError, build_request
-from ..results import RecordedRequest, RecordedResponse, RunResult, StepResult
+from ..results import (
+    RecordedRequest,
+    RecordedResponse,
+    RunResult,
+    StepResult,
+    redact_result,
+    redact_step,
+)
 from .context import Exchange, RunMemory, StepContext, WorkflowState
 from .events import (
     Observer,
@@ -60,12 +75,15 @@ MAX_DEPTH = 32
 
 @dataclass(frozen=True)
 class Send:
-    """Send ``request`` with ``auth`` (may be None) within ``timeout`` seconds."""
+    """Send ``request`` with ``auth`` (may be None) within ``timeout`` seconds in all
+    (``connect_timeout`` / ``read_timeout`` bound those phases when set)."""
 
     request: httpx.Request
     auth: httpx.Auth | None
     timeout: float
     step_id: str
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,13 +115,30 @@ class RunOptions:
     aws: AwsSettings | None = None
     timeout: float = 30.0
     max_steps: int = DEFAULT_MAX_STEPS
-    auth: Mapping[str, Any] | None = None
+    #: credentials: a mapping or a provider callable (see :mod:`arazzo_engine.auth.credentials`)
+    auth: Any = None
+    #: where else credentials come from (a credentials file, the environment)
+    credential_store: CredentialStore | None = None
+    #: the run's client presents a TLS client certificate (satisfies ``mutualTLS``)
+    client_cert: bool = False
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    #: total seconds per call for given stepIds (over ``timeout``)
+    step_timeouts: Mapping[str, float] = field(default_factory=dict)
+    #: mask secrets in results, events and logs (False only for debugging)
+    redact: bool = True
+    #: the redactor of the run (created from ``redact`` when None)
+    redactor: Redactor | None = None
     contract: str = "off"  # off | warn | fail
     observer: Observer | None = None
 
 
 class _RunAborted(Exception):
     """A guard ended the run (too many steps, too deep)."""
+
+
+class _ActionFailed(Exception):
+    """An action could not start its target workflow (its parameters or inputs are bad)."""
 
 
 @dataclass
@@ -165,13 +200,22 @@ class _Runner:
         self.options = options
         self.memory = RunMemory()
         self.records: list[StepResult] = []
-        self.auth = AuthResolver(options.auth, options.aws)
+        self.redactor = options.redactor or Redactor(options.redact)
+        self.auth = AuthResolver(
+            options.auth,
+            options.aws,
+            store=options.credential_store or CredentialStore(options.auth),
+            redactor=self.redactor,
+            client_cert=options.client_cert,
+        )
         self.warnings: list[str] = []
         self.error: str | None = None
 
     # -- auth and URLs --------------------------------------------------------------------
 
     def emit(self, event: RunEvent) -> None:
+        if isinstance(event, StepFinished) and _log.isEnabledFor(logging.DEBUG):
+            _log_step(event.record)
         if self.options.observer is not None:
             self.options.observer(event)
 
@@ -213,18 +257,7 @@ class _Runner:
         for name, prop in (schema.get("properties") or {}).items():
             if name not in inputs and isinstance(prop, Mapping) and "default" in prop:
                 inputs[name] = prop["default"]
-        validator_class = jsonschema.validators.validator_for(
-            schema, default=jsonschema.Draft202012Validator
-        )
-        try:
-            validator_class.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            raise InputError(
-                f"the inputs schema of workflow {plan.workflow_id!r} is not a valid JSON Schema",
-                [exc.message],
-                plan.location,
-            ) from None
-        validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+        validator = _inputs_validator(plan)
         problems = []
         for error in sorted(validator.iter_errors(inputs), key=lambda e: list(e.absolute_path)):
             path = "/".join(str(p) for p in error.absolute_path)
@@ -245,9 +278,13 @@ class _Runner:
             key = (document.uri, workflow_id)
             if key not in self.memory.workflows:
                 dependency = document.plan(workflow_id)
-                yield from self.workflow(
-                    dependency, self.validate_inputs(dependency, {}), depth + 1
-                )
+                try:
+                    given = self.validate_inputs(dependency, {})
+                except InputError as exc:
+                    self.warnings.append(f"dependency {workflow_id!r}: {exc}")
+                    self.memory.workflows[key] = WorkflowState(dependency, {}, success=False)
+                else:
+                    yield from self.workflow(dependency, given, depth + 1)
             if not self.memory.workflows[key].success:
                 state.success = False
                 self.memory.workflows[(plan.document.uri, plan.workflow_id)] = state
@@ -266,9 +303,12 @@ class _Runner:
         ctx = StepContext(self.memory, state)
         for name, value in plan.outputs.items():
             try:
-                state.outputs[name] = evaluate_value(value, ctx)
+                state.outputs[name] = evaluate(value, ctx)
             except Unresolved as exc:
-                self.warnings.append(f"workflow {plan.workflow_id!r} output {name!r}: {exc.reason}")
+                if outcome.success:  # after a failure, outputs of steps that never ran are expected
+                    self.warnings.append(
+                        f"workflow {plan.workflow_id!r} output {name!r}: {exc.reason}"
+                    )
         return state
 
     def steps(
@@ -316,9 +356,11 @@ class _Runner:
             if action.type == "goto":
                 if action.workflow is not None:
                     target = action.workflow[0].plan(action.workflow[1])
-                    sub = yield from self.workflow(
-                        target, self.validate_inputs(target, {}), depth + 1
-                    )
+                    try:
+                        inputs = self.action_inputs(target, action, ctx)
+                    except _ActionFailed as exc:
+                        return _Outcome(False, f"goto from {step.step_id!r}: {exc}")
+                    sub = yield from self.workflow(target, inputs, depth + 1)
                     return _Outcome(
                         bool(sub.success),
                         None
@@ -331,7 +373,7 @@ class _Runner:
             # retry
             retries[(index, position)] = retries.get((index, position), 0) + 1
             if action.step_id is not None or action.workflow is not None:
-                ok = yield from self.run_side(plan, state, action, depth)
+                ok = yield from self.run_side(plan, state, action, depth, ctx)
                 if not ok:
                     return _Outcome(
                         False,
@@ -355,19 +397,50 @@ class _Runner:
         return _Outcome(True)
 
     def run_side(
-        self, plan: WorkflowPlan, state: WorkflowState, action: ActionPlan, depth: int
+        self,
+        plan: WorkflowPlan,
+        state: WorkflowState,
+        action: ActionPlan,
+        depth: int,
+        ctx: StepContext,
     ) -> Generator[Command, Reply, bool]:
         """Run the step or workflow a retry names before retrying."""
         if action.workflow is not None:
             target = action.workflow[0].plan(action.workflow[1])
-            sub = yield from self.workflow(target, self.validate_inputs(target, {}), depth + 1)
+            try:
+                inputs = self.action_inputs(target, action, ctx)
+            except _ActionFailed as exc:
+                self.warnings.append(f"retry action {action.name!r}: {exc}")
+                return False
+            sub = yield from self.workflow(target, inputs, depth + 1)
             return bool(sub.success)
         assert action.step_id is not None
         step = plan.steps[plan.step_index[action.step_id]]
         self.memory.executed_steps += 1
+        if self.memory.executed_steps > self.options.max_steps:
+            raise _RunAborted(
+                f"the run executed more than {self.options.max_steps} steps "
+                f"(last: {step.step_id!r}); a retry loop? raise max_steps if intended"
+            )
         record, _ = yield from self.step(plan, step, state, 1, depth)
         self.records.append(record)
         return record.success
+
+    def action_inputs(
+        self, target: WorkflowPlan, action: ActionPlan, ctx: StepContext
+    ) -> dict[str, Any]:
+        """The inputs an action passes to its target workflow (Arazzo 1.1 ``parameters``),
+        validated against the target's inputs schema."""
+        inputs: dict[str, Any] = {}
+        for parameter in action.parameters:
+            try:
+                inputs[parameter.name] = evaluate(parameter.value, ctx)
+            except Unresolved as exc:
+                raise _ActionFailed(f"parameter {parameter.name!r}: {exc.reason}") from None
+        try:
+            return self.validate_inputs(target, inputs)
+        except InputError as exc:
+            raise _ActionFailed(str(exc)) from None
 
     # -- one step -------------------------------------------------------------------------
 
@@ -385,6 +458,7 @@ class _Runner:
                 ctx = yield from self.operation_step(plan, step, state, record)
         finally:
             record.duration = time.perf_counter() - start
+        redact_step(record, self.redactor)
         self.emit(StepFinished(record, depth))
         return record, ctx
 
@@ -399,20 +473,36 @@ class _Runner:
         except (RequestBuildError, ArazzoError) as exc:
             record.error = f"cannot build the request: {exc}"
             return ctx
-        timeout = step.timeout if step.timeout is not None else self.options.timeout
-        reply = yield Send(exchange.call.request, auth.auth, timeout, step.step_id)
+        finally:
+            _trace(record, [p.value for p in step.parameters], ctx)
+            if step.body is not None:
+                _trace(record, [step.body.payload, *(v for _, v in step.body.replacements)], ctx)
+        timeout = (
+            step.timeout
+            if step.timeout is not None
+            else self.options.step_timeouts.get(step.step_id, self.options.timeout)
+        )
+        reply = yield Send(
+            exchange.call.request,
+            auth.auth,
+            timeout,
+            step.step_id,
+            self.options.connect_timeout,
+            self.options.read_timeout,
+        )
         if isinstance(reply, TransportFailure) or reply is None:
             sent = (
                 reply.request
                 if isinstance(reply, TransportFailure) and reply.request
                 else exchange.call.request
             )
-            record.request = RecordedRequest.from_httpx(sent)
+            record.request = RecordedRequest.from_httpx(sent, self.redactor)
             record.error = reply.reason if reply is not None else "no response"
             return ctx
         exchange.response = reply
-        record.request = RecordedRequest.from_httpx(reply.request)
-        record.response = RecordedResponse.from_httpx(reply)
+        state.last_exchange = exchange
+        record.request = RecordedRequest.from_httpx(reply.request, self.redactor)
+        record.response = RecordedResponse.from_httpx(reply, self.redactor)
         record.status_code = reply.status_code
         self.judge(step, ctx, record, lambda: reply.is_success, _error_summary(reply))
         if self.options.contract != "off":
@@ -439,7 +529,7 @@ class _Runner:
         inputs: dict[str, Any] = {}
         for parameter in step.parameters:
             try:
-                inputs[parameter.name] = evaluate_value(parameter.value, ctx)
+                inputs[parameter.name] = evaluate(parameter.value, ctx)
             except Unresolved as exc:
                 record.error = f"parameter {parameter.name!r}: {exc.reason}"
                 return ctx
@@ -450,7 +540,10 @@ class _Runner:
             record.error = str(exc)
             return ctx
         sub = yield from self.workflow(target, inputs, depth + 1)
-        ctx = StepContext(self.memory, state, sub_outputs=sub.outputs or {})
+        # $statusCode / $response / $request in a workflow step read the called workflow's
+        # last HTTP exchange (the official pet-coupons example checks $statusCode there).
+        state.last_exchange = sub.last_exchange
+        ctx = StepContext(self.memory, state, sub.last_exchange, sub_outputs=sub.outputs or {})
         self.judge(
             step, ctx, record, lambda: bool(sub.success), f"workflow {target.workflow_id!r} failed"
         )
@@ -487,12 +580,80 @@ class _Runner:
                     if record.status_code is not None
                     else failure_detail
                 )
+        _trace(record, list(step.outputs.values()), ctx)
         for name, value in step.outputs.items():
             try:
-                record.outputs[name] = evaluate_value(value, ctx)
+                record.outputs[name] = evaluate(value, ctx)
             except Unresolved as exc:
                 self.warnings.append(f"step {step.step_id!r} output {name!r}: {exc.reason}")
         ctx.state.step_outputs[step.step_id] = record.outputs
+
+
+_log = logging.getLogger("arazzo_engine.run")
+
+
+def _log_step(record: StepResult) -> None:
+    """Debug lines for library users: the (redacted) request and response of a step."""
+    if record.request is not None:
+        _log.debug("%s: > %s %s", record.step_id, record.request.method, record.request.url)
+    verdict = "ok" if record.success else f"failed: {record.error}"
+    _log.debug(
+        "%s: < %s in %.1f ms, %s",
+        record.step_id,
+        record.status_code,
+        record.duration * 1000,
+        verdict,
+    )
+
+
+def _references(value: Any) -> list[Any]:
+    """The runtime expressions of a compiled value, Selector Objects included."""
+    if isinstance(value, Selector):
+        return references(value.context)
+    if isinstance(value, Composite):
+        return [e for _, item in value.items for e in _references(item)]
+    return references(value)
+
+
+def _trace(record: StepResult, values: list[Any], ctx: StepContext) -> None:
+    """Record what each runtime expression in ``values`` evaluates to (for verbose output)."""
+    for expression in (e for value in values for e in _references(value)):
+        try:
+            found: Any = evaluate_expression(expression, ctx)
+        except Unresolved as exc:
+            found = UnresolvedOperand(exc.reason)
+        record.trace.append((expression.text, found))
+
+
+def _inputs_validator(plan: WorkflowPlan) -> Any:
+    """The JSON Schema validator of a workflow's inputs, built once per document."""
+    key = ("inputs-validator", plan.workflow_id)
+    validator = plan.document.cache.get(key)
+    if validator is None:
+        schema = plan.inputs_schema or {}
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        try:
+            cls.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise InputError(
+                f"the inputs schema of workflow {plan.workflow_id!r} is not a valid JSON Schema",
+                [exc.message],
+                plan.location,
+            ) from None
+        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        plan.document.cache[key] = validator
+    return validator
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a JSON-like value (the secret values of a secret input)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
 
 
 def _reachable(plan: WorkflowPlan) -> list[WorkflowPlan]:
@@ -541,7 +702,21 @@ def execute(
     request when the inputs are invalid or credentials are missing."""
     runner = _Runner(options)
     start = time.perf_counter()
-    given = runner.validate_inputs(plan, inputs or {})
+    raw_inputs = dict(inputs or {})
+    secret_inputs = secret_input_values(plan.inputs_schema, raw_inputs)
+    for name in secret_inputs:
+        for value in _strings(raw_inputs[name]):
+            runner.redactor.add_value(value)
+    try:
+        given = runner.validate_inputs(plan, raw_inputs)
+    except InputError as exc:
+        if not runner.redactor.enabled:
+            raise
+        raise InputError(
+            runner.redactor.text(exc.message),
+            [runner.redactor.text(v) for v in exc.violations],
+            exc.location,
+        ) from None
     runner.prepare_auth(plan)
     result = RunResult(plan.workflow_id, False, inputs=given)
     try:
@@ -554,5 +729,6 @@ def execute(
     result.steps = runner.records
     result.warnings = runner.warnings
     result.duration = time.perf_counter() - start
+    redact_result(result, runner.redactor, secret_inputs)
     runner.emit(RunFinished(result))
     return result

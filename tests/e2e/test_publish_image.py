@@ -160,7 +160,11 @@ def test_cli_json_with_the_usual_aws_environment(
     payload = json.loads(proc.stdout)
     assert payload["workflowId"] == "publish-image"
     assert payload["success"] is True
-    assert [s["stepId"] for s in payload["steps"]] == ["confirmRepository", "putImage", "verifyImage"]
+    assert [s["stepId"] for s in payload["steps"]] == [
+        "confirmRepository",
+        "putImage",
+        "verifyImage",
+    ]
     assert {s["statusCode"] for s in payload["steps"]} == {200}
     assert payload["outputs"]["images"][0]["imageId"]["imageTag"] == tag
     assert _read_back(local_ecr, tag)["imageManifest"] == INPUTS["imageManifest"]
@@ -219,7 +223,12 @@ def test_cli_usage_errors_exit_2_in_one_line(args: list[str], message: str) -> N
 def test_loaded_document_is_reusable(local_ecr: LocalEcr, isolated_aws_env: Path) -> None:
     doc = load(SPEC)
     results = [
-        run_workflow(doc, "publish-image", _inputs(f"r{i}-{uuid.uuid4().hex[:6]}"), aws=local_ecr.aws_settings())
+        run_workflow(
+            doc,
+            "publish-image",
+            _inputs(f"r{i}-{uuid.uuid4().hex[:6]}"),
+            aws=local_ecr.aws_settings(),
+        )
         for i in range(3)
     ]
     assert all(r.success for r in results)

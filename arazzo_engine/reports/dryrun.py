@@ -1,0 +1,251 @@
+"""Dry runs: what each step of a workflow would send, worked out without sending anything.
+
+Every operation step is bound and its request built as far as the data at hand allows: the
+inputs are known, but no step has run, so a value that reads ``$steps``, ``$response`` or
+``$outputs`` cannot be known and is shown as ``<$steps.login.outputs.token>``. Criteria are listed
+but not evaluated, actions are not followed, and authentication is shown as the scheme that would
+apply, never a secret (a SigV4 request is not signed at all).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from ..auth.sigv4 import AwsSettings
+from ..auth.sources import AuthResolver, SourceAuth
+from ..criteria import Composite, evaluate
+from ..document.plan import StepPlan, WorkflowPlan
+from ..errors import ArazzoError
+from ..expressions import (
+    Expression,
+    ListValue,
+    Literal,
+    MapValue,
+    Unresolved,
+    evaluate_expression,
+    references,
+)
+from ..openapi.servers import server_url
+from ..requests import RequestBuildError, build_request
+from ..results import redact_headers
+from ..run.context import RunMemory, StepContext, WorkflowState
+
+__all__ = ["DryStep", "dry_run", "format_dry_run"]
+
+
+@dataclass
+class DryStep:
+    """What one step would do."""
+
+    step_id: str
+    target: str
+    method: str | None = None
+    url: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: Any = None
+    auth: str | None = None
+    unresolved: list[str] = field(default_factory=list)
+    criteria: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "stepId": self.step_id,
+            "target": self.target,
+            "method": self.method,
+            "url": self.url,
+            "headers": [[k, v] for k, v in self.headers],
+            "body": self.body,
+            "auth": self.auth,
+            "unresolved": self.unresolved,
+            "criteria": self.criteria,
+            **({"problem": self.problem} if self.problem else {}),
+        }
+
+
+def _marker(value: Any, ctx: StepContext, unresolved: list[str]) -> str:
+    missing = []
+    for expression in references(value):
+        try:
+            evaluate_expression(expression, ctx)
+        except Unresolved as exc:
+            missing.append(expression.text)
+            note = f"{expression.text}: {exc.reason}"
+            if note not in unresolved:
+                unresolved.append(note)
+    if not missing:
+        unresolved.append("a value that cannot be known before the run")
+        return "<unresolved>"
+    return "<" + ", ".join(missing) + ">"
+
+
+def _resolve(value: Any, ctx: StepContext, unresolved: list[str]) -> Any:
+    """Evaluate ``value`` as far as possible: unknown parts become ``<expression>`` markers."""
+    try:
+        return evaluate(value, ctx, omit_absent_inputs=True)
+    except Unresolved:
+        pass
+    if isinstance(value, (MapValue, ListValue, Composite)):
+        pairs = value.items if not isinstance(value, ListValue) else tuple(enumerate(value.items))
+        items = [(k, _resolve(v, ctx, unresolved)) for k, v in pairs if not _absent(v, ctx)]
+        is_list = isinstance(value, ListValue) or (isinstance(value, Composite) and value.is_list)
+        return [v for _, v in items] if is_list else dict(items)
+    return _marker(value, ctx, unresolved)
+
+
+def _absent(value: Any, ctx: StepContext) -> bool:
+    """An optional input that was not given: left out of a body, as a run would."""
+    if not isinstance(value, Expression):
+        return False
+    try:
+        evaluate_expression(value.expression, ctx)
+    except Unresolved as exc:
+        return exc.absent_input is not None
+    return False
+
+
+def _base_url(
+    plan: WorkflowPlan, step: StepPlan, auth: SourceAuth, servers: Mapping[str, str]
+) -> str:
+    operation = step.operation
+    assert operation is not None
+    override = servers.get(operation.source_name) or auth.base_url
+    if override:
+        return override
+    description = plan.document.sources[operation.source_name].openapi
+    assert description is not None
+    try:
+        return server_url(operation.servers, description.uri, auth.server_variables, step.location)
+    except ArazzoError:
+        return "<server>"
+
+
+def _auth(
+    resolver: AuthResolver, plan: WorkflowPlan, step: StepPlan, aws: AwsSettings | None
+) -> tuple[SourceAuth, str | None]:
+    operation = step.operation
+    assert operation is not None
+    description = plan.document.sources[operation.source_name].openapi
+    assert description is not None
+    label_of = getattr(resolver, "scheme_label", None)
+    try:
+        found = resolver.for_operation(description, operation)
+        return found, found.scheme
+    except ArazzoError:
+        pass
+    # No credentials here: resolve again with placeholders to learn the region and endpoint.
+    label = label_of(description, operation) if callable(label_of) else None
+    placeholder = dataclasses.replace(
+        aws or AwsSettings(), access_key_id="DRYRUN", secret_access_key="DRYRUN"
+    )
+    try:
+        found = AuthResolver(None, placeholder).for_operation(description, operation)
+        return found, label or f"{found.scheme} (credentials not resolved)"
+    except ArazzoError as exc:
+        return SourceAuth(), label or f"unresolved: {exc}"
+
+
+def dry_run(
+    plan: WorkflowPlan,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    servers: Mapping[str, str] | None = None,
+    aws: AwsSettings | None = None,
+    auth: Mapping[str, Any] | None = None,
+) -> list[DryStep]:
+    """What each step of ``plan`` would send with ``inputs``. Nothing is sent or signed."""
+    resolver = AuthResolver(auth, aws)
+    state = WorkflowState(plan, dict(inputs or {}))
+    memory = RunMemory()
+    found: list[DryStep] = []
+    for step in plan.steps:
+        dry = DryStep(step.step_id, step.target)
+        dry.criteria = [c.text for c in step.success_criteria]
+        ctx = StepContext(memory, state)
+        if step.operation is None:
+            names = {p.name: _resolve(p.value, ctx, dry.unresolved) for p in step.parameters}
+            dry.body = names or None
+            found.append(dry)
+            continue
+        source_auth, dry.auth = _auth(resolver, plan, step, aws)
+        parameters = tuple(
+            dataclasses.replace(p, value=Literal(_resolve(p.value, ctx, dry.unresolved)))
+            for p in step.parameters
+        )
+        body = step.body
+        if body is not None:
+            body = dataclasses.replace(
+                body,
+                payload=Literal(_resolve(body.payload, ctx, dry.unresolved)),
+                replacements=tuple(
+                    (target, Literal(_resolve(v, ctx, dry.unresolved)))
+                    for target, v in body.replacements
+                ),
+            )
+        bound = dataclasses.replace(step, parameters=parameters, body=body)
+        try:
+            call = build_request(bound, ctx, _base_url(plan, step, source_auth, servers or {}))
+        except (RequestBuildError, ArazzoError) as exc:
+            dry.problem = str(exc)
+            operation = step.operation
+            dry.method = operation.method.upper()
+            found.append(dry)
+            continue
+        request = call.request
+        dry.method = request.method
+        dry.url = unquote(str(request.url))
+        dry.headers = redact_headers(request.headers.multi_items())
+        dry.body = call.body
+        found.append(dry)
+    return found
+
+
+def _target(target: str) -> str:
+    """``POST /#X-Amz-Target=... (putImage)`` shown as ``POST / (putImage)``."""
+    if "#" not in target:
+        return target
+    head, _, rest = target.partition("#")
+    operation = rest.rsplit(" (", 1)[1] if " (" in rest else ""
+    return f"{head} ({operation}" if operation else head
+
+
+def format_dry_run(plan: WorkflowPlan, steps: list[DryStep]) -> list[str]:
+    """The console account of a dry run (plain text, 80 columns)."""
+    lines = [f"workflow {plan.workflow_id} (dry run: nothing is sent)"]
+    for dry in steps:
+        lines.append(f"  step {dry.step_id}  {_target(dry.target)}")
+        if dry.method and dry.url:
+            lines.append(f"     {dry.method} {dry.url}")
+        for name, value in dry.headers:
+            if name.lower() in ("host", "content-length"):
+                continue
+            lines.append(f"     {name}: {value}")
+        if dry.body is not None:
+            text = json.dumps(dry.body, ensure_ascii=False, default=str)
+            lines.append("     body: " + (text if len(text) <= 500 else text[:497] + "..."))
+        if dry.auth:
+            lines.append(f"     auth: {dry.auth}")
+        for note in dry.unresolved:
+            lines.append(f"     unresolved {note}")
+        for condition in dry.criteria:
+            lines.append(f"     criterion (not evaluated): {condition}")
+        if dry.problem:
+            lines.append(f"     cannot build the request: {dry.problem}")
+    return [part for line in lines for part in _wrap(line)]
+
+
+def _wrap(line: str, width: int = 80) -> list[str]:
+    if len(line) <= width:
+        return [line]
+    parts = [line[:width]]
+    rest = line[width:]
+    while rest:
+        parts.append("       " + rest[: width - 7])
+        rest = rest[width - 7 :]
+    return parts

@@ -1,0 +1,883 @@
+"""Semantic validation: what a JSON Schema cannot see.
+
+Unique ids, references that resolve (operations, workflows, steps, components, sources), ids
+qualified where the specification requires it, runtime expressions and conditions that parse,
+regex / JSONPath / XPath that compile for their version, ``$steps.<id>.outputs.<name>`` that
+name a real step and output, acyclic ``dependsOn``, parameters unique by name and location,
+required OpenAPI parameters supplied, and AsyncAPI steps (not supported yet).
+
+The checks read the raw document defensively: a structurally broken part is skipped here (the
+schema check has reported it), never a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from ..criteria import syntax_problem
+from ..document.loader import LoadedText, pointer_join
+from ..document.model import SourceDescription
+from ..errors import ArazzoError, ExpressionError
+from ..expressions import (
+    RuntimeExpression,
+    compile_value,
+    parse_condition,
+    parse_expression,
+    references,
+)
+from ..expressions.pointer import parse_pointer
+from ..openapi.description import HTTP_METHODS, Operation
+from .problems import Problem, Severity
+
+__all__ = ["check_semantics"]
+
+_SRC = "$sourceDescriptions."
+_ROOT = re.compile(
+    r"^\$(url|method|statusCode|request|response|inputs|outputs|steps|workflows"
+    r"|sourceDescriptions|components|self)\b"
+)
+_KEY = re.compile(r"^[a-zA-Z0-9.\-_]+$")
+_OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$", re.DOTALL)
+_CRITERION_TYPES = ("simple", "regex", "jsonpath", "xpath")
+_IGNORED_HEADERS = ("accept", "content-type", "authorization")
+_DEFAULT_VERSION = {"jsonpath": "rfc9535", "xpath": "xpath-31", "jsonpointer": "rfc6901"}
+
+
+def _j(pointer: str, *tokens: str | int) -> str:
+    for token in tokens:
+        pointer = pointer_join(pointer, token)
+    return pointer
+
+
+def _items(value: Any) -> list[tuple[int, Any]]:
+    return list(enumerate(value)) if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass
+class _Workflow:
+    workflow_id: str
+    pointer: str
+    raw: dict[str, Any]
+    steps: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    every_step: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+class _Checker:
+    def __init__(
+        self, loaded: LoadedText, sources: Mapping[str, SourceDescription], version: str
+    ) -> None:
+        self.loaded = loaded
+        self.data: dict[str, Any] = loaded.data
+        self.sources = sources
+        self.v11 = version == "1.1"
+        self.problems: list[Problem] = []
+        self.workflows: dict[str, _Workflow] = {}
+        self.calls: dict[str, set[str]] = {}
+        self.current: _Workflow | None = None
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def add(self, code: str, message: str, pointer: str, severity: Severity = "error") -> None:
+        workflow_id = self.current.workflow_id if self.current is not None else None
+        self.problems.append(
+            Problem(code, severity, message, self.loaded.location(pointer), workflow_id)
+        )
+
+    def expression_problem(self, exc: ExpressionError, pointer: str, what: str) -> None:
+        self.add(
+            "bad-expression", f"{what} {exc.text!r}: {exc.message} (offset {exc.position})", pointer
+        )
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.check_sources()
+        self.collect_workflows()
+        self.check_components()
+        for workflow in self.workflows.values():
+            self.current = workflow
+            self.check_workflow(workflow)
+        self.current = None
+        self.check_cycles()
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def check_sources(self) -> None:
+        seen: set[str] = set()
+        for index, source in _items(self.data.get("sourceDescriptions")):
+            at = _j("/sourceDescriptions", index)
+            if not isinstance(source, dict) or not isinstance(source.get("name"), str):
+                continue
+            name = source["name"]
+            if name in seen:
+                self.add(
+                    "duplicate-source-name",
+                    f"source description name {name!r} is used twice",
+                    _j(at, "name"),
+                )
+                continue
+            seen.add(name)
+            entry = self.sources.get(name)
+            if entry is None or entry.error is None or entry.type == "asyncapi":
+                continue
+            skipped = (
+                "workflow references into it"
+                if entry.type == "arazzo"
+                else "operationId/operationPath resolution and required parameters"
+            )
+            self.add(
+                "source-unreadable",
+                f"source description {name!r} ({entry.url}) could not be read: "
+                f"{entry.error.message}; skipped checks: {skipped}",
+                _j(at, "url"),
+                "warning",
+            )
+
+    def source(self, name: str) -> SourceDescription | None:
+        return self.sources.get(name)
+
+    # -- workflows -------------------------------------------------------------------------
+
+    def collect_workflows(self) -> None:
+        for index, raw in _items(self.data.get("workflows")):
+            at = _j("/workflows", index)
+            if not isinstance(raw, dict) or not isinstance(raw.get("workflowId"), str):
+                continue
+            workflow_id = raw["workflowId"]
+            if workflow_id in self.workflows:
+                self.current = None
+                self.problems.append(
+                    Problem(
+                        "duplicate-workflow-id",
+                        "error",
+                        f"workflowId {workflow_id!r} is used twice",
+                        self.loaded.location(_j(at, "workflowId")),
+                        workflow_id,
+                    )
+                )
+                continue
+            workflow = _Workflow(workflow_id, at, raw)
+            self.workflows[workflow_id] = workflow
+            self.calls[workflow_id] = set()
+            self.current = workflow
+            for step_index, step in _items(raw.get("steps")):
+                step_at = _j(at, "steps", step_index)
+                if not isinstance(step, dict) or not isinstance(step.get("stepId"), str):
+                    continue
+                step_id = step["stepId"]
+                workflow.every_step.append((step_id, step_at, step))
+                if step_id in workflow.steps:
+                    self.add(
+                        "duplicate-step-id",
+                        f"stepId {step_id!r} is used twice in workflow {workflow_id!r}",
+                        _j(step_at, "stepId"),
+                    )
+                    continue
+                workflow.steps[step_id] = (step_at, step)
+            self.current = None
+
+    def check_workflow(self, workflow: _Workflow) -> None:
+        raw, at = workflow.raw, workflow.pointer
+        for index, dep in _items(raw.get("dependsOn")):
+            if isinstance(dep, str):
+                self.workflow_ref(dep, _j(at, "dependsOn", index), "dependsOn")
+        inherited = self.parameter_list(raw.get("parameters"), _j(at, "parameters"), None)
+        for kind in ("successActions", "failureActions"):
+            self.action_list(raw.get(kind), _j(at, kind), kind, workflow)
+        for step_id, step_at, step in workflow.every_step:
+            self.check_step(workflow, step_id, step_at, step, inherited)
+        self.outputs(raw.get("outputs"), _j(at, "outputs"), workflow, None)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def check_step(
+        self,
+        workflow: _Workflow,
+        step_id: str,
+        at: str,
+        step: dict[str, Any],
+        inherited: dict[tuple[str, str | None], str],
+    ) -> None:
+        operation: Operation | None = None
+        is_async = "channelPath" in step or "action" in step
+        if is_async:
+            self.add(
+                "unsupported-asyncapi",
+                f"step {step_id!r}: AsyncAPI steps are not supported yet",
+                at,
+            )
+            return  # refused as a whole: its AsyncAPI expressions ($message...) are not checked
+        elif isinstance(step.get("operationId"), str):
+            operation = self.operation_id(step["operationId"], _j(at, "operationId"))
+        elif isinstance(step.get("operationPath"), str):
+            operation = self.operation_path(step["operationPath"], _j(at, "operationPath"))
+        elif isinstance(step.get("workflowId"), str):
+            self.workflow_ref(step["workflowId"], _j(at, "workflowId"), "step")
+            if "requestBody" in step:
+                self.add(
+                    "request-body-on-workflow-step",
+                    f"step {step_id!r} calls a workflow; 'requestBody' is only for operation steps",
+                    _j(at, "requestBody"),
+                )
+        own = self.parameter_list(step.get("parameters"), _j(at, "parameters"), step)
+        if operation is not None:
+            self.required_parameters(operation, {**inherited, **own}, at, step_id)
+        self.request_body(step.get("requestBody"), _j(at, "requestBody"), workflow)
+        for index, criterion in _items(step.get("successCriteria")):
+            self.criterion(criterion, _j(at, "successCriteria", index), workflow)
+        self.action_list(step.get("onSuccess"), _j(at, "onSuccess"), "successActions", workflow)
+        self.action_list(step.get("onFailure"), _j(at, "onFailure"), "failureActions", workflow)
+        self.outputs(step.get("outputs"), _j(at, "outputs"), workflow, step)
+        for index, dep in _items(step.get("dependsOn")):
+            if isinstance(dep, str):
+                self.step_dependency(dep, _j(at, "dependsOn", index), workflow)
+
+    def step_dependency(self, dep: str, pointer: str, workflow: _Workflow) -> None:
+        if not dep.startswith("$"):
+            if dep not in workflow.steps:
+                self.add(
+                    "unknown-step-id",
+                    f"dependsOn: no step {dep!r} in workflow {workflow.workflow_id!r}",
+                    pointer,
+                )
+            return
+        parts = dep.split(".")
+        if parts[0] == "$workflows" and len(parts) == 4:
+            target = self.workflows.get(parts[1])
+            if target is None:
+                self.add("unknown-workflow-id", f"dependsOn: no workflow {parts[1]!r}", pointer)
+            elif parts[3] not in target.steps:
+                self.add(
+                    "unknown-step-id",
+                    f"dependsOn: no step {parts[3]!r} in workflow {parts[1]!r}",
+                    pointer,
+                )
+
+    # -- operations ------------------------------------------------------------------------
+
+    def openapi_sources(self) -> list[SourceDescription]:
+        return [s for s in self.sources.values() if s.type != "arazzo"]
+
+    def operation_id(self, ref: str, pointer: str) -> Operation | None:
+        if ref.startswith(_SRC):
+            name, _, op_id = ref[len(_SRC) :].partition(".")
+            source = self.source(name)
+            if source is None:
+                self.add(
+                    "unknown-source",
+                    f"operationId {ref!r}: no source description named {name!r}",
+                    pointer,
+                )
+                return None
+            if source.type == "arazzo":
+                self.add(
+                    "unknown-operation-id",
+                    f"operationId {ref!r}: {name!r} is an arazzo "
+                    "source description, not an API description",
+                    pointer,
+                )
+                return None
+            if source.type == "asyncapi":
+                self.add(
+                    "unsupported-asyncapi",
+                    f"operationId {ref!r} names an AsyncAPI "
+                    "operation: AsyncAPI steps are not supported yet",
+                    pointer,
+                )
+                return None
+            if source.openapi is None:
+                return None  # unreadable (warned once) or not OpenAPI
+            found = source.openapi.find_operation(op_id)
+            if found is None:
+                self.add(
+                    "unknown-operation-id",
+                    f"operationId {op_id!r} not found in source {name!r}",
+                    pointer,
+                )
+            return found
+        candidates = self.openapi_sources()
+        if len(candidates) > 1:
+            names = ", ".join(s.name for s in candidates)
+            matches = [
+                op
+                for s in candidates
+                if s.openapi is not None
+                for op in [s.openapi.find_operation(ref)]
+                if op is not None
+            ]
+            unreadable = any(s.openapi is None for s in candidates)
+            rule = (
+                f"operationId {ref!r} must be written $sourceDescriptions.<name>.{ref} because "
+                f"there are several API source descriptions ({names})"
+            )
+            if len(matches) == 1:
+                # Unambiguous: the run binds it; the spec's MUST is still broken.
+                self.add("unqualified-operation-id", rule, pointer, "warning")
+                return matches[0]
+            if len(matches) > 1:
+                found_in = ", ".join(m.source_name for m in matches)
+                self.add("unqualified-operation-id", f"{rule}; it is in {found_in}", pointer)
+            elif not unreadable:
+                self.add(
+                    "unknown-operation-id",
+                    f"operationId {ref!r} not found in any source description ({names})",
+                    pointer,
+                )
+            return None
+        if not candidates:
+            self.add(
+                "unknown-operation-id",
+                f"operationId {ref!r}: there is no API source description",
+                pointer,
+            )
+            return None
+        source = candidates[0]
+        if source.type == "asyncapi":
+            self.add(
+                "unsupported-asyncapi",
+                f"operationId {ref!r} names an AsyncAPI "
+                "operation: AsyncAPI steps are not supported yet",
+                pointer,
+            )
+            return None
+        if source.openapi is None:
+            return None
+        found = source.openapi.find_operation(ref)
+        if found is None:
+            hint = ""
+            head, dot, tail = ref.partition(".")
+            if dot and head in self.sources:
+                hint = f"; to name source {head!r} write $sourceDescriptions.{head}.{tail}"
+            self.add(
+                "unknown-operation-id",
+                f"operationId {ref!r} not found in source {source.name!r}{hint}",
+                pointer,
+            )
+        return found
+
+    def operation_path(self, ref: str, pointer: str) -> Operation | None:
+        match = _OPERATION_PATH.match(ref)
+        if match is None:
+            self.add(
+                "bad-operation-path",
+                f"operationPath {ref!r} must be '{{$sourceDescriptions.<name>.url}}#<JSON "
+                "Pointer to an operation>'",
+                pointer,
+            )
+            return None
+        name, fragment = match.group(1), unquote(match.group(2))
+        source = self.source(name)
+        if source is None:
+            self.add(
+                "unknown-source",
+                f"operationPath {ref!r}: no source description named {name!r}",
+                pointer,
+            )
+            return None
+        try:
+            tokens = parse_pointer(fragment)
+        except ArazzoError as exc:
+            self.add("bad-operation-path", f"operationPath {ref!r}: {exc.message}", pointer)
+            return None
+        if (
+            len(tokens) != 3
+            or tokens[0] not in ("paths", "webhooks")
+            or (tokens[2] not in HTTP_METHODS)
+        ):
+            self.add(
+                "bad-operation-path",
+                f"operationPath {ref!r} does not point at an operation (expected "
+                "#/paths/<escaped path>/<http method>)",
+                pointer,
+            )
+            return None
+        if source.openapi is None:
+            return None
+        try:
+            return source.openapi.operation_at(fragment)
+        except ArazzoError:
+            self.add(
+                "unknown-operation-path",
+                f"operationPath {ref!r}: no operation at {fragment!r} in source {name!r}",
+                pointer,
+            )
+            return None
+
+    # -- workflows references -------------------------------------------------------------
+
+    def workflow_ref(self, ref: str, pointer: str, what: str) -> None:
+        if ref.startswith(_SRC):
+            name, _, workflow_id = ref[len(_SRC) :].partition(".")
+            source = self.source(name)
+            if source is None:
+                self.add(
+                    "unknown-source",
+                    f"{what} {ref!r}: no source description named {name!r}",
+                    pointer,
+                )
+            elif source.type != "arazzo":
+                self.add(
+                    "unknown-workflow-id",
+                    f"{what} {ref!r}: {name!r} is not an arazzo source description",
+                    pointer,
+                )
+            elif source.arazzo is not None and workflow_id not in source.arazzo.workflows:
+                self.add(
+                    "unknown-workflow-id",
+                    f"{what} {ref!r}: source {name!r} has no workflow {workflow_id!r}",
+                    pointer,
+                )
+            return
+        if ref not in self.workflows:
+            known = ", ".join(self.workflows) or "none"
+            self.add(
+                "unknown-workflow-id",
+                f"{what} {ref!r}: no such workflow in this document (workflows: {known})",
+                pointer,
+            )
+        elif self.current is not None:
+            self.calls[self.current.workflow_id].add(ref)
+
+    def check_cycles(self) -> None:
+        graph: dict[str, list[tuple[str, str]]] = {}
+        for workflow_id, workflow in self.workflows.items():
+            graph[workflow_id] = [
+                (dep, _j(workflow.pointer, "dependsOn", index))
+                for index, dep in _items(workflow.raw.get("dependsOn"))
+                if isinstance(dep, str) and dep in self.workflows
+            ]
+        state: dict[str, int] = {}
+        reported: set[frozenset[str]] = set()
+
+        def visit(node: str, path: list[str]) -> None:
+            state[node] = 1
+            for nxt, at in graph.get(node, []):
+                if state.get(nxt) == 1:
+                    cycle = [*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        self.current = self.workflows[node]
+                        self.add("depends-on-cycle", "dependsOn cycle: " + " -> ".join(cycle), at)
+                        self.current = None
+                elif state.get(nxt) is None:
+                    visit(nxt, [*path, nxt])
+            state[node] = 2
+
+        for node in graph:
+            if node not in state:
+                visit(node, [node])
+
+    # -- parameters ------------------------------------------------------------------------
+
+    def parameter_list(
+        self, raw: Any, pointer: str, step: dict[str, Any] | None
+    ) -> dict[tuple[str, str | None], str]:
+        """Check a parameter list; return its identities (name, in) -> pointer."""
+        seen: dict[tuple[str, str | None], str] = {}
+        names: set[tuple[str, Any]] = set()
+        for index, item in _items(raw):
+            at = _j(pointer, index)
+            if not isinstance(item, dict):
+                continue
+            param: dict[str, Any] | None = item
+            if "reference" in item:
+                param = self.component(item.get("reference"), "parameters", _j(at, "reference"))
+                if "value" in item:
+                    self.value(item["value"], _j(at, "value"), "parameter value")
+                if param is None:
+                    continue
+            elif "value" in item:
+                self.value(item["value"], _j(at, "value"), "parameter value")
+            assert param is not None
+            name, where = param.get("name"), param.get("in")
+            if not isinstance(name, str):
+                continue
+            key = (
+                name.lower() if where == "header" else name,
+                where if isinstance(where, str) else None,
+            )
+            if key in seen:
+                place = f" in {where}" if isinstance(where, str) else ""
+                exact = (name, where) in names
+                self.add(
+                    "duplicate-parameter",
+                    f"parameter {name!r}{place} is given twice"
+                    + ("" if exact else " (header names are case-insensitive)"),
+                    at,
+                    "error" if exact else "warning",
+                )
+            seen[key] = at
+            names.add((name, where))
+        return seen
+
+    def required_parameters(
+        self,
+        operation: Operation,
+        given: Mapping[tuple[str, str | None], str],
+        at: str,
+        step_id: str,
+    ) -> None:
+        for parameter in operation.parameters:
+            if not parameter.required:
+                continue
+            if parameter.location == "header" and parameter.name.lower() in _IGNORED_HEADERS:
+                continue  # OpenAPI: such header parameter definitions SHALL be ignored
+            if parameter.key in given:
+                continue
+            self.add(
+                "missing-parameter",
+                f"step {step_id!r}: {operation.describe()} requires {parameter.location} "
+                f"parameter {parameter.name!r}, which neither the step nor its workflow gives",
+                at,
+            )
+
+    # -- components ------------------------------------------------------------------------
+
+    def component(self, reference: Any, kind: str, pointer: str) -> dict[str, Any] | None:
+        if not isinstance(reference, str):
+            return None
+        prefix = "$components."
+        if not reference.startswith(prefix):
+            self.add(
+                "bad-reference",
+                f"reference {reference!r} must be '$components.{kind}.<name>'",
+                pointer,
+            )
+            return None
+        found_kind, _, key = reference[len(prefix) :].partition(".")
+        if found_kind != kind:
+            self.add(
+                "wrong-component-kind",
+                f"reference {reference!r} names {found_kind!r} but this list holds {kind}",
+                pointer,
+            )
+            return None
+        items = _mapping(_mapping(self.data.get("components")).get(kind))
+        item = items.get(key)
+        if not isinstance(item, dict):
+            self.add(
+                "unknown-component",
+                f"{reference} does not exist in this document's components",
+                pointer,
+            )
+            return None
+        return item
+
+    def check_components(self) -> None:
+        components = _mapping(self.data.get("components"))
+        for kind in ("inputs", "parameters", "successActions", "failureActions"):
+            for key in _mapping(components.get(kind)):
+                if not _KEY.match(key):
+                    self.add(
+                        "bad-component-name",
+                        f"component key {key!r} must match [a-zA-Z0-9.-_]+",
+                        _j("/components", kind, key),
+                    )
+        for key, param in _mapping(components.get("parameters")).items():
+            if isinstance(param, dict) and "value" in param:
+                self.value(
+                    param["value"], _j("/components/parameters", key, "value"), "parameter value"
+                )
+        for kind in ("successActions", "failureActions"):
+            for key, action in _mapping(components.get(kind)).items():
+                if isinstance(action, dict):
+                    self.action(action, _j("/components", kind, key), None)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_list(self, raw: Any, pointer: str, kind: str, workflow: _Workflow) -> None:
+        names: set[str] = set()
+        for index, item in _items(raw):
+            at = _j(pointer, index)
+            if not isinstance(item, dict):
+                continue
+            action = item
+            if "reference" in item:
+                found = self.component(item.get("reference"), kind, _j(at, "reference"))
+                if found is None:
+                    continue
+                action = found
+                self.action_targets(action, at, workflow)
+            else:
+                self.action(item, at, workflow)
+            name = action.get("name")
+            if isinstance(name, str):
+                if name in names:
+                    self.add(
+                        "duplicate-action-name",
+                        f"action name {name!r} is used twice in this list",
+                        at,
+                    )
+                names.add(name)
+
+    def action(self, action: dict[str, Any], at: str, workflow: _Workflow | None) -> None:
+        for index, criterion in _items(action.get("criteria")):
+            self.criterion(criterion, _j(at, "criteria", index), workflow)
+        self.parameter_list(action.get("parameters"), _j(at, "parameters"), None)
+        if workflow is not None:
+            self.action_targets(action, at, workflow)
+
+    def action_targets(self, action: dict[str, Any], at: str, workflow: _Workflow) -> None:
+        step_id = action.get("stepId")
+        if isinstance(step_id, str) and step_id not in workflow.steps:
+            self.add(
+                "unknown-step-id",
+                f"action {action.get('name')!r}: no step {step_id!r} in "
+                f"workflow {workflow.workflow_id!r}",
+                _j(at, "stepId"),
+            )
+        target = action.get("workflowId")
+        if isinstance(target, str):
+            self.workflow_ref(target, _j(at, "workflowId"), f"action {action.get('name')!r}")
+
+    # -- criteria --------------------------------------------------------------------------
+
+    def criterion(self, raw: Any, at: str, workflow: _Workflow | None) -> None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("condition"), str):
+            return
+        text: str = raw["condition"]
+        kind_raw = raw.get("type", "simple")
+        version: Any = raw.get("version")
+        if isinstance(kind_raw, dict):
+            version = kind_raw.get("version")
+            kind_raw = kind_raw.get("type")
+        if kind_raw not in _CRITERION_TYPES:
+            return  # reported by the schema
+        kind = str(kind_raw)
+        if "context" in raw and isinstance(raw["context"], str):
+            self.expression(raw["context"], _j(at, "context"), "context", workflow, whole=True)
+        cond_at = _j(at, "condition")
+        if kind == "simple":
+            try:
+                condition = parse_condition(text)
+            except ExpressionError as exc:
+                self.expression_problem(exc, cond_at, "condition")
+                return
+            self.refs(references(condition), cond_at, workflow)
+            return
+        if "{$" in text:
+            self.value(text, cond_at, f"{kind} condition")
+            return
+        version_text = version if isinstance(version, str) else _DEFAULT_VERSION.get(kind, "")
+        problem = syntax_problem(kind, version_text, text)
+        if problem:
+            code = {"regex": "bad-regex", "jsonpath": "bad-jsonpath", "xpath": "bad-xpath"}[kind]
+            label = kind if kind == "regex" else f"{kind} ({version_text})"
+            self.add(code, f"invalid {label} {text!r}: {problem}", cond_at)
+
+    # -- values and expressions ------------------------------------------------------------
+
+    def expression(
+        self, text: str, at: str, what: str, workflow: _Workflow | None, whole: bool
+    ) -> None:
+        if whole and text.startswith("$"):
+            try:
+                expr = parse_expression(text)
+            except ExpressionError as exc:
+                self.expression_problem(exc, at, what)
+                return
+            self.refs([expr], at, workflow)
+            return
+        self.value(text, at, what)
+
+    def value(self, raw: Any, at: str, what: str) -> None:
+        """Compile a value (parameter value, payload, replacement value...) and check it."""
+        if self.v11 and _is_selector(raw):
+            self.selector(raw, at)
+            return
+        for pointer, text in _strings(raw, at):
+            if self.v11 and isinstance(text, dict):
+                self.selector(text, pointer)
+                continue
+            assert isinstance(text, str)
+            if _ROOT.match(text):
+                try:
+                    parse_expression(text)
+                except ExpressionError as exc:
+                    self.expression_problem(exc, pointer, what)
+                    continue
+            try:
+                compiled = compile_value(text)
+            except ExpressionError as exc:
+                self.expression_problem(exc, pointer, what)
+                continue
+            self.refs(references(compiled), pointer, self.current)
+
+    def selector(self, raw: dict[str, Any], at: str) -> None:
+        context = raw.get("context")
+        if isinstance(context, str):
+            self.expression(context, _j(at, "context"), "selector context", self.current, True)
+        kind_raw = raw.get("type")
+        version: Any = None
+        if isinstance(kind_raw, dict):
+            version = kind_raw.get("version")
+            kind_raw = kind_raw.get("type")
+        text = raw.get("selector")
+        if kind_raw not in ("jsonpath", "xpath", "jsonpointer") or not isinstance(text, str):
+            return
+        if "{$" in text:
+            return
+        version_text = version if isinstance(version, str) else _DEFAULT_VERSION[str(kind_raw)]
+        problem = syntax_problem(str(kind_raw), version_text, text)
+        if problem:
+            code = {"jsonpath": "bad-jsonpath", "xpath": "bad-xpath"}.get(
+                str(kind_raw), "bad-pointer"
+            )
+            self.add(code, f"invalid {kind_raw} selector {text!r}: {problem}", _j(at, "selector"))
+
+    def request_body(self, raw: Any, at: str, workflow: _Workflow) -> None:
+        if not isinstance(raw, dict):
+            return
+        if "payload" in raw:
+            self.value(raw["payload"], _j(at, "payload"), "payload")
+        content_type = raw.get("contentType")
+        xml = isinstance(content_type, str) and "xml" in content_type.lower()
+        targets: set[str] = set()
+        for index, item in _items(raw.get("replacements")):
+            r_at = _j(at, "replacements", index)
+            if not isinstance(item, dict):
+                continue
+            if "value" in item:
+                self.value(item["value"], _j(r_at, "value"), "replacement value")
+            target = item.get("target")
+            if not isinstance(target, str):
+                continue
+            if target in targets:
+                self.add(
+                    "duplicate-replacement",
+                    f"replacement target {target!r} is given twice",
+                    _j(r_at, "target"),
+                )
+            targets.add(target)
+            kind = item.get("targetSelectorType")
+            version: Any = None
+            if isinstance(kind, dict):
+                version = kind.get("version")
+                kind = kind.get("type")
+            if not isinstance(kind, str):
+                kind = "xpath" if xml else "jsonpointer"
+            if kind not in _DEFAULT_VERSION or "{$" in target:
+                continue
+            version_text = version if isinstance(version, str) else _DEFAULT_VERSION[kind]
+            problem = syntax_problem(kind, version_text, target)
+            if problem:
+                self.add(
+                    "bad-replacement-target",
+                    f"replacement target {target!r} is not a valid {kind}: {problem}",
+                    _j(r_at, "target"),
+                )
+
+    def outputs(self, raw: Any, at: str, workflow: _Workflow, step: dict[str, Any] | None) -> None:
+        for name, value in _mapping(raw).items():
+            o_at = _j(at, name)
+            if not _KEY.match(name):
+                self.add(
+                    "bad-output-name",
+                    f"output name {name!r} should match [a-zA-Z0-9.-_]+",
+                    o_at,
+                    "warning",
+                )
+            if isinstance(value, str):
+                calls_workflow = step is not None and "workflowId" in step
+                self.expression(
+                    value, o_at, "output", None if calls_workflow else workflow, whole=True
+                )
+            elif self.v11 and isinstance(value, dict):
+                self.selector(value, o_at)
+
+    def refs(self, found: list[RuntimeExpression], at: str, workflow: _Workflow | None) -> None:
+        for expr in found:
+            if expr.root == "steps" and workflow is not None and expr.target is not None:
+                entry = workflow.steps.get(expr.target)
+                if entry is None:
+                    self.add(
+                        "unresolved-step-output",
+                        f"{expr.text}: no step {expr.target!r} in "
+                        f"workflow {workflow.workflow_id!r}",
+                        at,
+                    )
+                    continue
+                outputs = _mapping(entry[1].get("outputs"))
+                if expr.name is not None and not _has_output(outputs, expr.name):
+                    known = ", ".join(outputs) or "none"
+                    self.add(
+                        "unresolved-step-output",
+                        f"{expr.text}: step {expr.target!r} has "
+                        f"no output {expr.name!r} (outputs: {known})",
+                        at,
+                    )
+            elif expr.root == "workflows" and expr.target is not None:
+                target = self.workflows.get(expr.target)
+                if target is None:
+                    self.add(
+                        "unresolved-workflow-output",
+                        f"{expr.text}: no workflow {expr.target!r} in this document",
+                        at,
+                    )
+                elif expr.field == "outputs" and expr.name is not None:
+                    outputs = _mapping(target.raw.get("outputs"))
+                    if not _has_output(outputs, expr.name):
+                        self.add(
+                            "unresolved-workflow-output",
+                            f"{expr.text}: workflow {expr.target!r} has no output {expr.name!r}",
+                            at,
+                        )
+            elif (
+                expr.root == "sourceDescriptions"
+                and expr.target is not None
+                and expr.target not in self.sources
+            ):
+                self.add(
+                    "unknown-source",
+                    f"{expr.text}: no source description named {expr.target!r}",
+                    at,
+                )
+
+
+def _has_output(outputs: Mapping[str, Any], name: str) -> bool:
+    if name in outputs:
+        return True
+    parts = name.split(".")
+    return any(".".join(parts[:n]) in outputs for n in range(1, len(parts)))
+
+
+def _is_selector(raw: Any) -> bool:
+    if not isinstance(raw, dict):
+        return False
+    keys = {k for k in raw if not str(k).startswith("x-")}
+    return keys == {"context", "selector", "type"}
+
+
+def _strings(raw: Any, at: str) -> Iterator[tuple[str, Any]]:
+    """Every string (and, for 1.1, selector-shaped mapping) inside a value, with its pointer."""
+    if isinstance(raw, str):
+        yield at, raw
+    elif isinstance(raw, dict):
+        if _is_selector(raw):
+            yield at, raw
+            return
+        for key, value in raw.items():
+            yield from _strings(value, pointer_join(at, key))
+    elif isinstance(raw, list):
+        for index, value in enumerate(raw):
+            yield from _strings(value, pointer_join(at, index))
+
+
+def check_semantics(
+    loaded: LoadedText, sources: Mapping[str, SourceDescription], version: str
+) -> tuple[list[Problem], dict[str, frozenset[str]]]:
+    """Every semantic problem of the document, and the local workflow call graph."""
+    if not isinstance(loaded.data, dict):
+        return [], {}
+    checker = _Checker(loaded, sources, version)
+    checker.run()
+    return checker.problems, {k: frozenset(v) for k, v in checker.calls.items()}
