@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from .document.model import Document, load
 from .errors import ArazzoError, DocumentError
 from .redact import Redactor
 from .results import RunResult
-from .run.core import DEFAULT_MAX_STEPS, RunOptions, execute
+from .run.core import DEFAULT_MAX_STEPS, Command, Reply, RunOptions, execute
 from .run.drivers import drive_async, drive_sync
 from .run.events import Observer
 from .transport import ClientCert, TransportOptions, make_async_client, make_client
@@ -100,6 +101,41 @@ def _connection(
     return more, cert, redactor
 
 
+def _prepare(
+    spec: Spec,
+    workflow_id: str,
+    inputs: Mapping[str, Any] | None,
+    has_client: bool,
+    servers: Mapping[str, str] | None,
+    server_variables: Mapping[str, Mapping[str, str]] | None,
+    aws: AwsSettings | None,
+    auth: Any,
+    timeout: float,
+    max_steps: int,
+    contract: str,
+    observer: Observer | None,
+    credentials_file: str | os.PathLike[str] | None,
+    verify: str | os.PathLike[str] | ssl.SSLContext | None,
+    cert: ClientCert | None,
+    proxy: str | None,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+    step_timeouts: Mapping[str, float] | None,
+    redact: bool,
+) -> tuple[Generator[Command, Reply, RunResult], Redactor, TransportOptions]:
+    """What the sync and async front ends share: the checked plan, the run generator, the
+    run's redactor and the transport settings of a client made for the run."""
+    plan = _checked(spec, workflow_id).plan(workflow_id)
+    more, cert, redactor = _connection(auth, credentials_file, cert, redact, has_client)
+    options = _options(
+        servers, server_variables, aws, auth, timeout, max_steps, contract, observer,
+        connect_timeout=connect_timeout, read_timeout=read_timeout,
+        step_timeouts=dict(step_timeouts or {}), **more,
+    )  # fmt: skip
+    settings = TransportOptions(verify=verify, cert=cert, proxy=proxy)
+    return execute(plan, inputs, options), redactor, settings
+
+
 def run_workflow(
     spec: Spec,
     workflow_id: str,
@@ -166,19 +202,15 @@ def run_workflow(
         InputError: the inputs do not satisfy the workflow's inputs schema.
         AuthError: an operation needs credentials that are not configured.
     """
-    plan = _checked(spec, workflow_id).plan(workflow_id)
-    more, cert, redactor = _connection(auth, credentials_file, cert, redact, client is not None)
-    options = _options(
-        servers, server_variables, aws, auth, timeout, max_steps, contract, observer,
-        connect_timeout=connect_timeout, read_timeout=read_timeout,
-        step_timeouts=dict(step_timeouts or {}), **more,
+    run, redactor, settings = _prepare(
+        spec, workflow_id, inputs, client is not None, servers, server_variables, aws, auth,
+        timeout, max_steps, contract, observer, credentials_file, verify, cert, proxy,
+        connect_timeout, read_timeout, step_timeouts, redact,
     )  # fmt: skip
     with redactor.logging_filter():
-        run = execute(plan, inputs, options)
         if client is not None:
             return drive_sync(run, client)
-        settings = TransportOptions(transport=transport, verify=verify, cert=cert, proxy=proxy)
-        with make_client(settings) as own:
+        with make_client(dataclasses.replace(settings, transport=transport)) as own:
             return drive_sync(run, own)
 
 
@@ -207,20 +239,15 @@ async def arun_workflow(
     redact: bool = True,
 ) -> RunResult:
     """Asynchronous :func:`run_workflow`, on an ``httpx.AsyncClient``; same arguments."""
-    plan = _checked(spec, workflow_id).plan(workflow_id)
-    more, cert, redactor = _connection(auth, credentials_file, cert, redact, client is not None)
-    options = _options(
-        servers, server_variables, aws, auth, timeout, max_steps, contract, observer,
-        connect_timeout=connect_timeout, read_timeout=read_timeout,
-        step_timeouts=dict(step_timeouts or {}), **more,
+    run, redactor, settings = _prepare(
+        spec, workflow_id, inputs, client is not None, servers, server_variables, aws, auth,
+        timeout, max_steps, contract, observer, credentials_file, verify, cert, proxy,
+        connect_timeout, read_timeout, step_timeouts, redact,
     )  # fmt: skip
     with redactor.logging_filter():
-        run = execute(plan, inputs, options)
         if client is not None:
             return await drive_async(run, client)
-        settings = TransportOptions(
-            async_transport=transport, verify=verify, cert=cert, proxy=proxy
-        )
+        settings = dataclasses.replace(settings, async_transport=transport)
         async with make_async_client(settings) as own:
             return await drive_async(run, own)
 

@@ -256,7 +256,13 @@ def _cmd_dry_run(
     dumped = []
     for workflow_id in workflow_ids:
         plan = document.plan(workflow_id)
-        steps = dry_run(plan, per_inputs[workflow_id], servers=_servers(args.server), aws=aws)
+        steps = dry_run(
+            plan,
+            per_inputs[workflow_id],
+            servers=_servers(args.server),
+            aws=aws,
+            auth=_auth_options(args)["auth"],
+        )
         if args.json:
             dumped.append({"workflowId": workflow_id, "steps": [d.to_dict() for d in steps]})
         else:

@@ -10,6 +10,7 @@ while a cookie a step sets explicitly (an ``in: cookie`` parameter) wins over th
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from dataclasses import dataclass
@@ -82,9 +83,21 @@ def _mask_proxy(proxy: str | None) -> str | None:
     return proxy
 
 
-def _ssl_context(options: TransportOptions) -> ssl.SSLContext | bool:
+@functools.lru_cache(maxsize=8)
+def _default_context(
+    trust_env: bool, cert_file: str | None, cert_dir: str | None
+) -> ssl.SSLContext:
+    """httpx's default verifying context, built once: loading the trust store takes ~20 ms,
+    which a client made per run would otherwise pay every run. Keyed on the variables that
+    change what it trusts."""
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
+def _ssl_context(options: TransportOptions) -> ssl.SSLContext:
     if options.verify is None and options.cert is None:
-        return True
+        return _default_context(
+            options.trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+        )
     if isinstance(options.verify, ssl.SSLContext):
         context = options.verify
     else:

@@ -142,6 +142,7 @@ def measure(runs: int, endpoint: str, key: str, secret: str) -> None:
             assert run_workflow(doc, "publish-image", INPUTS, aws=settings, client=client).success
             raw_httpx_run(client, endpoint, credentials)
         engine_times: list[float] = []
+        own_client_times: list[float] = []
         raw_times: list[float] = []
         gc.collect()
         for _ in range(runs):  # interleaved, so both see the same machine state
@@ -153,6 +154,9 @@ def measure(runs: int, endpoint: str, key: str, secret: str) -> None:
             start = time.perf_counter()
             raw_httpx_run(client, endpoint, credentials)
             raw_times.append(time.perf_counter() - start)
+            start = time.perf_counter()  # the default: a client (connection pool) per run
+            run_workflow(doc, "publish-image", INPUTS, aws=settings)
+            own_client_times.append(time.perf_counter() - start)
         # memory: does a reused document grow across runs?
         tracemalloc.start()
         run_workflow(doc, "publish-image", INPUTS, aws=settings, client=client)
@@ -171,6 +175,10 @@ def measure(runs: int, endpoint: str, key: str, secret: str) -> None:
     print(f"raw httpx + botocore signer : {raw:8.3f} ms/step (median)")
     print(f"arazzo-engine run_workflow  : {engine:8.3f} ms/step (median)")
     print(f"ratio engine/raw            : {engine / raw:8.2f}x")
+    own = per_step_ms(own_client_times)
+    print(
+        f"engine, new client per run  : {own:8.3f} ms/step ({own / raw:.2f}x raw; new connections)"
+    )
     print(f"engine overhead             : {engine - raw:8.3f} ms/step")
     print(f"memory after 50 more runs   : {(after - before) / 1024:+8.1f} KiB (reused Document)")
 

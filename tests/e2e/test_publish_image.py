@@ -232,3 +232,29 @@ def test_loaded_document_is_reusable(local_ecr: LocalEcr, isolated_aws_env: Path
         for i in range(3)
     ]
     assert all(r.success for r in results)
+
+
+def test_const_header_of_the_description_is_sent_when_the_step_omits_it(
+    local_ecr: LocalEcr, isolated_aws_env: Path, tmp_path: Path
+) -> None:
+    """The generated description pins X-Amz-Target with `const`: a step may leave it out."""
+    import yaml
+
+    data = yaml.safe_load(SPEC.read_text())
+    for step in data["workflows"][0]["steps"]:
+        del step["parameters"]
+    (tmp_path / "arazzo").mkdir()
+    (tmp_path / "openapi").mkdir()
+    (tmp_path / "openapi" / "amazon-ecr-openapi.yml").write_bytes(
+        (ROOT / "specs" / "openapi" / "amazon-ecr-openapi.yml").read_bytes()
+    )
+    document = tmp_path / "arazzo" / "flow.yml"
+    document.write_text(yaml.safe_dump(data, sort_keys=False))
+    from arazzo_engine import validate
+
+    assert validate(document).ok
+    tag = f"const-{uuid.uuid4().hex[:8]}"
+    result = run_workflow(document, "publish-image", _inputs(tag), aws=local_ecr.aws_settings())
+    assert result.success, result.error
+    sent = dict(result.step("verifyImage").request.headers)  # type: ignore[union-attr]
+    assert sent["x-amz-target"] == "AmazonEC2ContainerRegistry_V20150921.BatchGetImage"
