@@ -27,7 +27,7 @@ __all__ = ["arun_workflow", "resolve_urls", "run_workflow"]
 Spec = str | os.PathLike[str] | Document
 
 
-def _checked(spec: Spec, workflow_id: str) -> Document:
+def runnable_document(spec: Spec, workflow_id: str) -> Document:
     """The document, refused when validation finds errors that affect ``workflow_id``.
 
     The validation report is computed once per Document and kept on it.
@@ -125,7 +125,7 @@ def _prepare(
 ) -> tuple[Generator[Command, Reply, RunResult], Redactor, TransportOptions]:
     """What the sync and async front ends share: the checked plan, the run generator, the
     run's redactor and the transport settings of a client made for the run."""
-    plan = _checked(spec, workflow_id).plan(workflow_id)
+    plan = runnable_document(spec, workflow_id).plan(workflow_id)
     more, cert, redactor = _connection(auth, credentials_file, cert, redact, has_client)
     options = _options(
         servers, server_variables, aws, auth, timeout, max_steps, contract, observer,

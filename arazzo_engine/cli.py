@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .api import run_workflow
+from .api import run_workflow, runnable_document
 from .auth.sigv4 import AwsSettings
 from .document.loader import load_text
 from .document.model import Document, load
@@ -198,6 +198,7 @@ def _selected_workflows(args: argparse.Namespace, document: Document) -> list[st
         if workflow_id in order or workflow_id in visiting:
             return
         visiting.add(workflow_id)
+        runnable_document(document, workflow_id)  # every validation problem, at once
         for dependency_doc, dependency in document.plan(workflow_id).depends_on:
             if dependency_doc is document and dependency in wanted:
                 visit(dependency)

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterable
@@ -178,19 +179,20 @@ def _body_text(body: Any, limit: int) -> str:
 
 
 def _wrap_lines(prefix: str, text: str, visible: int | None = None) -> list[str]:
-    """``text`` cut to the width; the first line after ``prefix``, the rest aligned under it
-    (``visible`` is the printed width of ``prefix`` when it holds colour codes)."""
+    """``text`` wrapped to the width at spaces (a word longer than a line is cut); the first
+    line after ``prefix``, the rest aligned under it (``visible`` is the printed width of
+    ``prefix`` when it holds colour codes)."""
     width = len(prefix) if visible is None else visible
     room = max(20, WIDTH - width)
     out: list[str] = []
     lead = prefix
     for raw in text.splitlines() or [""]:
-        while len(raw) > room:
-            out.append(lead + raw[:room])
-            raw = raw[room:]
+        pieces = textwrap.wrap(
+            raw, room, break_on_hyphens=False, drop_whitespace=True, replace_whitespace=False
+        ) or [""]
+        for piece in pieces:
+            out.append(lead + piece)
             lead = " " * width
-        out.append(lead + raw)
-        lead = " " * width
     return out
 
 
