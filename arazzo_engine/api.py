@@ -1,4 +1,10 @@
-"""The public entry points: run a workflow, synchronously or asynchronously."""
+"""The public entry points: run a workflow, synchronously or asynchronously.
+
+Both front ends take the same keyword settings (:class:`RunSettings`) and share everything but
+the driver: the document is validated and compiled once, the run is the I/O-free generator of
+:mod:`arazzo_engine.run.core`, and a client (one connection pool) is made per run unless the
+caller brings one.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import dataclasses
 import os
 import ssl
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
@@ -22,19 +28,73 @@ from .run.drivers import drive_async, drive_sync
 from .run.events import Observer
 from .transport import ClientCert, TransportOptions, make_async_client, make_client
 
-__all__ = ["arun_workflow", "resolve_urls", "run_workflow"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["RunSettings", "arun_workflow", "resolve_urls", "run_workflow", "runnable_document"]
 
 Spec = str | os.PathLike[str] | Document
+
+
+class RunSettings(TypedDict, total=False):
+    """The keyword settings of :func:`run_workflow`, :func:`arun_workflow` and
+    :func:`resolve_urls`; every one is optional.
+
+    - ``servers``: base URL per source description name, over the OpenAPI ``servers``.
+    - ``server_variables``: values of OpenAPI server variables per source description name.
+    - ``aws``: :class:`~arazzo_engine.AwsSettings` (region, profile, keys, endpoint) for SigV4
+      sources; by default botocore's standard chain (environment, config files, profiles).
+    - ``auth``: credentials for the OpenAPI security schemes: a mapping by ``"SOURCE:SCHEME"``,
+      source or scheme name, or a provider ``f(source, scheme, definition)``; see
+      :mod:`arazzo_engine.auth.credentials` (files and ``ARAZZO_AUTH_*`` variables too).
+    - ``credentials_file``: a YAML/JSON file of credentials (the shape of ``auth``).
+    - ``timeout``: seconds each HTTP call may take in all (30; a step's ``timeout`` wins).
+    - ``connect_timeout`` / ``read_timeout``: seconds to connect / to wait for each part of a
+      response (default: ``timeout``).
+    - ``step_timeouts``: total seconds per call for particular stepIds, over ``timeout``.
+    - ``max_steps``: the most step executions the run may make (1000; guards goto loops).
+    - ``contract``: ``off`` (default), ``warn`` or ``fail``: check each response against its
+      operation in the OpenAPI description.
+    - ``observer``: a callable that receives :mod:`~arazzo_engine.run.events` as the run goes.
+    - ``verify``: a CA bundle (file or directory) or an ``ssl.SSLContext`` to verify TLS
+      servers with; verification itself is never turned off.
+    - ``cert``: a client certificate for mutual TLS: a PEM path, ``(cert, key)`` or
+      ``(cert, key, password)``.
+    - ``proxy``: a proxy URL (``http://``, ``https://``, ``socks5://`` as httpx supports); by
+      default the ``HTTP(S)_PROXY`` / ``NO_PROXY`` variables apply.
+    - ``redact``: mask secrets in the result, events and logs (True; ``False`` only to debug).
+    """
+
+    servers: Mapping[str, str]
+    server_variables: Mapping[str, Mapping[str, str]]
+    aws: AwsSettings | None
+    auth: Any
+    credentials_file: str | os.PathLike[str] | None
+    timeout: float
+    connect_timeout: float | None
+    read_timeout: float | None
+    step_timeouts: Mapping[str, float]
+    max_steps: int
+    contract: str
+    observer: Observer | None
+    verify: str | os.PathLike[str] | ssl.SSLContext | None
+    cert: ClientCert | None
+    proxy: str | None
+    redact: bool
+
+
+_SETTINGS = frozenset(RunSettings.__optional_keys__)
 
 
 def runnable_document(spec: Spec, workflow_id: str) -> Document:
     """The document, refused when validation finds errors that affect ``workflow_id``.
 
-    The validation report is computed once per Document and kept on it.
+    The validation report is computed once per Document and kept on it; an error in one
+    workflow does not block another workflow of the same document.
     """
     from .validation import cached_report
 
-    document = _document(spec)
+    document = spec if isinstance(spec, Document) else load(spec)
     if workflow_id in document.workflows:
         errors = cached_report(document).errors_for(workflow_id)
         if errors:
@@ -46,94 +106,57 @@ def runnable_document(spec: Spec, workflow_id: str) -> Document:
     return document
 
 
-def _document(spec: Spec) -> Document:
-    return spec if isinstance(spec, Document) else load(spec)
-
-
-def _options(
-    servers: Mapping[str, str] | None,
-    server_variables: Mapping[str, Mapping[str, str]] | None,
-    aws: AwsSettings | None,
-    auth: Any,
-    timeout: float,
-    max_steps: int,
-    contract: str,
-    observer: Observer | None,
-    **more: Any,
-) -> RunOptions:
-    return RunOptions(
-        servers=dict(servers or {}),
-        server_variables={k: dict(v) for k, v in (server_variables or {}).items()},
-        aws=aws,
-        auth=auth,
-        timeout=timeout,
-        max_steps=max_steps,
-        contract=contract,
-        observer=observer,
-        **more,
-    )
-
-
-def _connection(
-    auth: Any,
-    credentials_file: str | os.PathLike[str] | None,
-    cert: ClientCert | None,
-    redact: bool,
-    has_client: bool,
-) -> tuple[dict[str, Any], ClientCert | None, Redactor]:
-    """The auth-related run options, the client certificate to use, and the run's redactor."""
+def _run_options(
+    function: str, settings: Mapping[str, Any], has_client: bool
+) -> tuple[RunOptions, Redactor, TransportOptions]:
+    """The run's options, its redactor, and the transport settings of a client made for it."""
+    unknown = sorted(set(settings) - _SETTINGS)
+    if unknown:
+        raise TypeError(f"{function}() got unexpected keyword argument(s): {', '.join(unknown)}")
+    redact = bool(settings.get("redact", True))
+    auth = settings.get("auth")
+    credentials_file = settings.get("credentials_file")
     store = CredentialStore(
         auth, load_credentials_file(credentials_file) if credentials_file else None
     )
-    if cert is None:
-        found = store.client_certificate()
-        if found is not None:
-            cert = found
+    cert = settings.get("cert") or store.client_certificate()
     redactor = Redactor(redact)
     if cert is not None and not isinstance(cert, str) and len(cert) > 2:
-        redactor.add_value(cert[2])
-    more = {
-        "credential_store": store,
-        "client_cert": cert is not None or has_client,
-        "redact": redact,
-        "redactor": redactor,
-    }
-    return more, cert, redactor
+        redactor.add_value(cert[2])  # a key password
+    options = RunOptions(
+        servers=dict(settings.get("servers") or {}),
+        server_variables={k: dict(v) for k, v in (settings.get("server_variables") or {}).items()},
+        aws=settings.get("aws"),
+        auth=auth,
+        timeout=settings.get("timeout", 30.0),
+        connect_timeout=settings.get("connect_timeout"),
+        read_timeout=settings.get("read_timeout"),
+        step_timeouts=dict(settings.get("step_timeouts") or {}),
+        max_steps=settings.get("max_steps", DEFAULT_MAX_STEPS),
+        contract=settings.get("contract", "off"),
+        observer=settings.get("observer"),
+        credential_store=store,
+        client_cert=cert is not None or has_client,
+        redact=redact,
+        redactor=redactor,
+    )
+    transport = TransportOptions(
+        verify=settings.get("verify"), cert=cert, proxy=settings.get("proxy")
+    )
+    return options, redactor, transport
 
 
-def _prepare(
+def _start(
+    function: str,
     spec: Spec,
     workflow_id: str,
     inputs: Mapping[str, Any] | None,
+    settings: Mapping[str, Any],
     has_client: bool,
-    servers: Mapping[str, str] | None,
-    server_variables: Mapping[str, Mapping[str, str]] | None,
-    aws: AwsSettings | None,
-    auth: Any,
-    timeout: float,
-    max_steps: int,
-    contract: str,
-    observer: Observer | None,
-    credentials_file: str | os.PathLike[str] | None,
-    verify: str | os.PathLike[str] | ssl.SSLContext | None,
-    cert: ClientCert | None,
-    proxy: str | None,
-    connect_timeout: float | None,
-    read_timeout: float | None,
-    step_timeouts: Mapping[str, float] | None,
-    redact: bool,
 ) -> tuple[Generator[Command, Reply, RunResult], Redactor, TransportOptions]:
-    """What the sync and async front ends share: the checked plan, the run generator, the
-    run's redactor and the transport settings of a client made for the run."""
     plan = runnable_document(spec, workflow_id).plan(workflow_id)
-    more, cert, redactor = _connection(auth, credentials_file, cert, redact, has_client)
-    options = _options(
-        servers, server_variables, aws, auth, timeout, max_steps, contract, observer,
-        connect_timeout=connect_timeout, read_timeout=read_timeout,
-        step_timeouts=dict(step_timeouts or {}), **more,
-    )  # fmt: skip
-    settings = TransportOptions(verify=verify, cert=cert, proxy=proxy)
-    return execute(plan, inputs, options), redactor, settings
+    options, redactor, transport = _run_options(function, settings, has_client)
+    return execute(plan, inputs, options), redactor, transport
 
 
 def run_workflow(
@@ -141,24 +164,9 @@ def run_workflow(
     workflow_id: str,
     inputs: Mapping[str, Any] | None = None,
     *,
-    servers: Mapping[str, str] | None = None,
-    server_variables: Mapping[str, Mapping[str, str]] | None = None,
-    aws: AwsSettings | None = None,
-    auth: Any = None,
-    timeout: float = 30.0,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    contract: str = "off",
-    observer: Observer | None = None,
     client: httpx.Client | None = None,
     transport: httpx.BaseTransport | None = None,
-    credentials_file: str | os.PathLike[str] | None = None,
-    verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
-    cert: ClientCert | None = None,
-    proxy: str | None = None,
-    connect_timeout: float | None = None,
-    read_timeout: float | None = None,
-    step_timeouts: Mapping[str, float] | None = None,
-    redact: bool = True,
+    **settings: Unpack[RunSettings],
 ) -> RunResult:
     """Run one workflow of an Arazzo document and return its result.
 
@@ -167,50 +175,29 @@ def run_workflow(
             :class:`~arazzo_engine.Document` (load once, run many times).
         workflow_id: the ``workflowId`` to run.
         inputs: the workflow's inputs; validated against its ``inputs`` schema first.
-        servers: base URL per source description name, over the OpenAPI ``servers``.
-        server_variables: values of OpenAPI server variables per source description name.
-        aws: AWS settings (region, profile, keys, endpoint) for SigV4 sources; by default
-            botocore's standard chain (environment, config files, profiles) is used.
-        auth: credentials for the OpenAPI security schemes: a mapping by ``"SOURCE:SCHEME"``,
-            source or scheme name, or a provider ``f(source, scheme, definition)``; see
-            :mod:`arazzo_engine.auth.credentials` (files and ``ARAZZO_AUTH_*`` variables too).
-        timeout: seconds each HTTP call may take in all (a step's ``timeout`` overrides it).
-        max_steps: the most step executions the run may make (guards goto loops).
-        contract: ``off``, ``warn`` or ``fail``: check each response against its operation.
-        observer: a callable that receives :mod:`~arazzo_engine.run.events` as the run goes.
         client: an httpx client to send with (the caller keeps ownership).
         transport: an httpx transport for a client created for this run (e.g. MockTransport).
-        credentials_file: a YAML/JSON file of credentials (the shape of ``auth``).
-        verify: a CA bundle (file or directory) or an ``ssl.SSLContext`` to verify TLS
-            servers with; verification itself is never turned off.
-        cert: a client certificate for mutual TLS: a PEM path, ``(cert, key)`` or
-            ``(cert, key, password)``.
-        proxy: a proxy URL (``http://``, ``https://``, ``socks5://`` as httpx supports);
-            by default the ``HTTP(S)_PROXY`` / ``NO_PROXY`` variables apply.
-        connect_timeout: seconds to establish a connection (default: ``timeout``).
-        read_timeout: seconds to wait for each part of a response (default: ``timeout``).
-        step_timeouts: total seconds per call for particular stepIds, over ``timeout``.
-        redact: mask secrets in the result, events and logs (``False`` only to debug).
+        **settings: servers, server variables, AWS settings, credentials, timeouts, TLS,
+            proxy, contract checks, an observer, redaction: see :class:`RunSettings`.
 
     Returns:
         A :class:`~arazzo_engine.RunResult`: ``success``, ``outputs``, ``steps`` and ``error``.
         A failed run still carries every step that ran.
 
     Raises:
-        DocumentError: the document or a source cannot be read, or the workflow cannot be bound.
+        DocumentError: the document or a source cannot be read, or validation finds errors
+            that affect this workflow (all of them are listed, with their locations).
         WorkflowNotFoundError: no workflow with that id.
         InputError: the inputs do not satisfy the workflow's inputs schema.
         AuthError: an operation needs credentials that are not configured.
     """
-    run, redactor, settings = _prepare(
-        spec, workflow_id, inputs, client is not None, servers, server_variables, aws, auth,
-        timeout, max_steps, contract, observer, credentials_file, verify, cert, proxy,
-        connect_timeout, read_timeout, step_timeouts, redact,
-    )  # fmt: skip
+    run, redactor, options = _start(
+        "run_workflow", spec, workflow_id, inputs, settings, client is not None
+    )
     with redactor.logging_filter():
         if client is not None:
             return drive_sync(run, client)
-        with make_client(dataclasses.replace(settings, transport=transport)) as own:
+        with make_client(dataclasses.replace(options, transport=transport)) as own:
             return drive_sync(run, own)
 
 
@@ -219,48 +206,24 @@ async def arun_workflow(
     workflow_id: str,
     inputs: Mapping[str, Any] | None = None,
     *,
-    servers: Mapping[str, str] | None = None,
-    server_variables: Mapping[str, Mapping[str, str]] | None = None,
-    aws: AwsSettings | None = None,
-    auth: Any = None,
-    timeout: float = 30.0,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    contract: str = "off",
-    observer: Observer | None = None,
     client: httpx.AsyncClient | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-    credentials_file: str | os.PathLike[str] | None = None,
-    verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
-    cert: ClientCert | None = None,
-    proxy: str | None = None,
-    connect_timeout: float | None = None,
-    read_timeout: float | None = None,
-    step_timeouts: Mapping[str, float] | None = None,
-    redact: bool = True,
+    **settings: Unpack[RunSettings],
 ) -> RunResult:
     """Asynchronous :func:`run_workflow`, on an ``httpx.AsyncClient``; same arguments."""
-    run, redactor, settings = _prepare(
-        spec, workflow_id, inputs, client is not None, servers, server_variables, aws, auth,
-        timeout, max_steps, contract, observer, credentials_file, verify, cert, proxy,
-        connect_timeout, read_timeout, step_timeouts, redact,
-    )  # fmt: skip
+    run, redactor, options = _start(
+        "arun_workflow", spec, workflow_id, inputs, settings, client is not None
+    )
     with redactor.logging_filter():
         if client is not None:
             return await drive_async(run, client)
-        settings = dataclasses.replace(settings, async_transport=transport)
-        async with make_async_client(settings) as own:
+        options = dataclasses.replace(options, async_transport=transport)
+        async with make_async_client(options) as own:
             return await drive_async(run, own)
 
 
 def resolve_urls(
-    spec: Spec,
-    workflow_id: str,
-    *,
-    servers: Mapping[str, str] | None = None,
-    server_variables: Mapping[str, Mapping[str, str]] | None = None,
-    aws: AwsSettings | None = None,
-    auth: Any = None,
-    credentials_file: str | os.PathLike[str] | None = None,
+    spec: Spec, workflow_id: str, **settings: Unpack[RunSettings]
 ) -> list[tuple[str, str, str, str | None]]:
     """Which URL each operation step of a workflow (and of the workflows it can start) would
     call, without sending anything: ``(step_id, METHOD, url, scheme)`` tuples.
@@ -272,11 +235,9 @@ def resolve_urls(
     """
     from .run.core import _reachable, _Runner
 
-    plan = _document(spec).plan(workflow_id)
-    more, _, _ = _connection(auth, credentials_file, None, True, False)
-    options = _options(
-        servers, server_variables, aws, auth, 30.0, DEFAULT_MAX_STEPS, "off", None, **more
-    )
+    document = spec if isinstance(spec, Document) else load(spec)
+    plan = document.plan(workflow_id)
+    options, _, _ = _run_options("resolve_urls", settings, False)
     runner = _Runner(options)
     out: list[tuple[str, str, str, str | None]] = []
     for reachable in _reachable(plan):
@@ -292,12 +253,6 @@ def resolve_urls(
             except ArazzoError:
                 source_auth = SourceAuth()
             base = runner.base_url(reachable, step, source_auth)
-            out.append(
-                (
-                    step.step_id,
-                    operation.method.upper(),
-                    base.rstrip("/") + operation.request_path,
-                    label,
-                )
-            )
+            url = base.rstrip("/") + operation.request_path
+            out.append((step.step_id, operation.method.upper(), url, label))
     return out

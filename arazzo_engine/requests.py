@@ -22,6 +22,7 @@ from .document.plan import BodyPlan, StepPlan
 from .errors import ExpressionError
 from .expressions import ExpressionContext, Unresolved
 from .expressions.pointer import set_pointer
+from .media import is_json_media_type, is_xml_media_type
 from .openapi.description import Operation, Parameter
 from .openapi.parameters import (
     content_text,
@@ -54,22 +55,6 @@ class PreparedCall:
     path: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
-
-
-def is_json_media_type(media_type: str | None) -> bool:
-    """True for ``application/json``, ``*+json`` and vendor JSON types like x-amz-json-1.1."""
-    if not media_type:
-        return False
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base.endswith("/json") or base.endswith("+json") or "/x-amz-json" in base
-
-
-def is_xml_media_type(media_type: str | None) -> bool:
-    """True for ``application/xml``, ``text/xml`` and ``*+xml``."""
-    if not media_type:
-        return False
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base.endswith("/xml") or base.endswith("+xml")
 
 
 def _content_type(body: BodyPlan, operation: Operation) -> str | None:

@@ -7,7 +7,6 @@ cookies never reach a result, so a result can be printed, logged or saved as it 
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 
 from .criteria import CriterionOutcome
+from .media import decode_body
 from .redact import Redactor
 
 __all__ = [
@@ -86,19 +86,6 @@ def redact_headers(
     return out
 
 
-def _decode_body(content: bytes, content_type: str | None) -> Any:
-    if not content:
-        return None
-    text = content.decode("utf-8", "replace")
-    base = (content_type or "").split(";", 1)[0].strip().lower()
-    if "json" in base:
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
-
-
 @dataclass
 class RecordedRequest:
     """The request a step sent (secrets masked)."""
@@ -118,7 +105,7 @@ class RecordedRequest:
             content = request.content
         except httpx.RequestNotRead:
             content = b""
-        body = _decode_body(content, request.headers.get("content-type"))
+        body = decode_body(content, request.headers.get("content-type"))
         url = str(request.url)
         if redactor is not None:
             url, body = redactor.url(url), redactor.value(body)
@@ -153,7 +140,7 @@ class RecordedResponse:
     ) -> RecordedResponse:
         """Record an httpx response (already read), redacted (``Set-Cookie`` values and known
         secret values echoed in the body masked; nothing when ``redactor`` is disabled)."""
-        body = _decode_body(response.content, response.headers.get("content-type"))
+        body = decode_body(response.content, response.headers.get("content-type"))
         if redactor is not None:
             # a cookie the server sets is a credential (a session): mask its value everywhere
             for cookie in response.headers.get_list("set-cookie"):

@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ..errors import AuthError
+from ..media import error_summary
 
 __all__ = ["GRANTS", "OAuth2Auth", "OAuth2Settings"]
 
@@ -49,17 +50,6 @@ class OAuth2Settings:
 
     def __repr__(self) -> str:
         return f"OAuth2Settings(grant={self.grant!r}, token_url={self.token_url!r})"
-
-
-def _describe_error(response: httpx.Response) -> str:
-    detail = ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        detail = str(body.get("error") or "")
-    return f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
 
 
 class OAuth2Auth(httpx.Auth):
@@ -152,7 +142,7 @@ class OAuth2Auth(httpx.Auth):
         if not response.is_success:
             raise AuthError(
                 f"{self.settings.label}: the token endpoint {url} refused the {grant} grant: "
-                f"{_describe_error(response)}"
+                f"{error_summary(response)}"
             )
         try:
             body: Any = response.json()
@@ -186,6 +176,6 @@ class OAuth2Auth(httpx.Auth):
         if not isinstance(endpoint, str) or not endpoint:
             raise AuthError(
                 f"{self.settings.label}: the OpenID Connect document {url} "
-                f"({_describe_error(response)}) names no token_endpoint"
+                f"({error_summary(response)}) names no token_endpoint"
             )
         self._token_url = urljoin(url, endpoint)

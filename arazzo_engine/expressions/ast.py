@@ -201,6 +201,20 @@ class Condition:
     node: CondNode
 
 
+def condition_operands(node: CondNode) -> Iterator[ExpressionOperand]:
+    """The runtime-expression operands of a condition tree, in source order."""
+    if isinstance(node, ExpressionOperand):
+        yield node
+    elif isinstance(node, Comparison):
+        yield from condition_operands(node.left)
+        yield from condition_operands(node.right)
+    elif isinstance(node, Not):
+        yield from condition_operands(node.operand)
+    elif isinstance(node, (And, Or)):
+        for operand in node.operands:
+            yield from condition_operands(operand)
+
+
 def _walk(node: object) -> Iterator[RuntimeExpression]:
     if isinstance(node, RuntimeExpression):
         yield node
@@ -217,17 +231,7 @@ def _walk(node: object) -> Iterator[RuntimeExpression]:
         for _, item in node.items:
             yield from _walk(item)
     elif isinstance(node, Condition):
-        yield from _walk(node.node)
-    elif isinstance(node, ExpressionOperand):
-        yield node.expression
-    elif isinstance(node, Comparison):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
-    elif isinstance(node, Not):
-        yield from _walk(node.operand)
-    elif isinstance(node, (And, Or)):
-        for operand in node.operands:
-            yield from _walk(operand)
+        yield from (operand.expression for operand in condition_operands(node.node))
 
 
 def references(node: object) -> list[RuntimeExpression]:

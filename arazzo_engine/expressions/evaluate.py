@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from arazzo_engine.expressions.ast import (
     RuntimeExpression,
     Template,
     Value,
+    condition_operands,
 )
 from arazzo_engine.expressions.context import ExpressionContext, Unresolved
 from arazzo_engine.expressions.parser import parse_condition, parse_expression
@@ -308,19 +309,6 @@ class _Undefined(Exception):
         super().__init__(reason)
 
 
-def _operand_nodes(node: CondNode) -> Iterator[ExpressionOperand]:
-    if isinstance(node, ExpressionOperand):
-        yield node
-    elif isinstance(node, Comparison):
-        yield from _operand_nodes(node.left)
-        yield from _operand_nodes(node.right)
-    elif isinstance(node, Not):
-        yield from _operand_nodes(node.operand)
-    elif isinstance(node, (And, Or)):
-        for operand in node.operands:
-            yield from _operand_nodes(operand)
-
-
 class _ConditionEvaluator:
     def __init__(self, condition: Condition, ctx: ExpressionContext) -> None:
         self.text = condition.text
@@ -400,7 +388,7 @@ class _ConditionEvaluator:
         except _Undefined as undefined:
             passed, reason = False, undefined.reason
         operands: dict[str, Any] = {}
-        for operand in _operand_nodes(node):
+        for operand in condition_operands(node):
             if operand.text in operands:
                 continue
             if operand not in self.values:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +10,8 @@ import httpx
 
 from ..document.plan import WorkflowPlan
 from ..expressions import Unresolved
-from ..requests import PreparedCall, is_json_media_type
+from ..media import decode_body
+from ..requests import PreparedCall
 
 __all__ = ["Exchange", "RunMemory", "StepContext", "WorkflowState"]
 
@@ -37,18 +37,6 @@ class RunMemory:
     executed_steps: int = 0
 
 
-def _body(content: bytes, content_type: str | None) -> Any:
-    if not content:
-        return None
-    text = content.decode("utf-8", "replace")
-    if is_json_media_type(content_type):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
-
-
 @dataclass
 class Exchange:
     """This step's request and response, when there are any."""
@@ -63,7 +51,7 @@ class Exchange:
         if self.response is None:
             raise Unresolved("there is no response (the request was not answered)")
         if not self._parsed:
-            self._response_body = _body(
+            self._response_body = decode_body(
                 self.response.content, self.response.headers.get("content-type")
             )
             self._parsed = True

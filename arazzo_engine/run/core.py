@@ -33,6 +33,7 @@ from ..expressions import (
     evaluate_expression,
     references,
 )
+from ..media import error_summary
 from ..openapi.servers import server_url
 from ..redact import Redactor, secret_input_values
 from ..requests import RequestBuildError, build_request
@@ -163,36 +164,6 @@ def _retry_after(response: httpx.Response | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def _error_summary(response: httpx.Response) -> str:
-    """A short, generic account of an error response: its status and what its body says."""
-    text = response.content[:2000].decode("utf-8", "replace").strip()
-    detail = ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        code = next((str(body[k]) for k in ("__type", "code", "error", "title") if k in body), "")
-        message = next(
-            (
-                str(body[k])
-                for k in ("message", "Message", "detail", "error_description")
-                if k in body
-            ),
-            "",
-        )
-        detail = ": ".join(x for x in (code.rsplit("#", 1)[-1], message) if x)
-    elif "<Code>" in text:
-        code = text.split("<Code>", 1)[1].split("</Code>", 1)[0]
-        message = (
-            text.split("<Message>", 1)[1].split("</Message>", 1)[0] if "<Message>" in text else ""
-        )
-        detail = ": ".join(x for x in (code, message) if x)
-    if not detail and text:
-        detail = " ".join(text.split())[:200]
-    return f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
 
 
 class _Runner:
@@ -504,7 +475,7 @@ class _Runner:
         record.request = RecordedRequest.from_httpx(reply.request, self.redactor)
         record.response = RecordedResponse.from_httpx(reply, self.redactor)
         record.status_code = reply.status_code
-        self.judge(step, ctx, record, lambda: reply.is_success, _error_summary(reply))
+        self.judge(step, ctx, record, lambda: reply.is_success, error_summary(reply))
         if self.options.contract != "off":
             self.check_contract(plan, step, record, reply)
         return ctx

@@ -286,12 +286,7 @@ class _Checker:
                 )
                 return None
             if source.type == "asyncapi":
-                self.add(
-                    "unsupported-asyncapi",
-                    f"operationId {ref!r} names an AsyncAPI "
-                    "operation: AsyncAPI steps are not supported yet",
-                    pointer,
-                )
+                self.asyncapi_operation(ref, pointer)
                 return None
             if source.openapi is None:
                 return None  # unreadable (warned once) or not OpenAPI
@@ -341,12 +336,7 @@ class _Checker:
             return None
         source = candidates[0]
         if source.type == "asyncapi":
-            self.add(
-                "unsupported-asyncapi",
-                f"operationId {ref!r} names an AsyncAPI "
-                "operation: AsyncAPI steps are not supported yet",
-                pointer,
-            )
+            self.asyncapi_operation(ref, pointer)
             return None
         if source.openapi is None:
             return None
@@ -518,6 +508,15 @@ class _Checker:
             seen[key] = at
             names.add((name, where))
         return seen
+
+    def asyncapi_operation(self, ref: str, pointer: str) -> None:
+        """An operationId that names an AsyncAPI operation: refused, not supported yet."""
+        self.add(
+            "unsupported-asyncapi",
+            f"operationId {ref!r} names an AsyncAPI operation: "
+            "AsyncAPI steps are not supported yet",
+            pointer,
+        )
 
     def required_parameters(
         self,
