@@ -299,6 +299,9 @@ class _Runner:
             attempts[index] = attempts.get(index, 0) + 1
             record, ctx = yield from self.step(plan, step, state, attempts[index], depth)
             self.records.append(record)
+            if record.success:  # a fresh retry budget the next time this step fails
+                for key in [k for k in retries if k[0] == index]:
+                    del retries[key]
             own = step.on_success if record.success else step.on_failure
             shared = plan.success_actions if record.success else plan.failure_actions
             candidates = _effective_actions(own, shared)
