@@ -1,9 +1,9 @@
 """The public entry points: run a workflow, synchronously or asynchronously.
 
-Both front ends take the same keyword settings (:class:`RunSettings`) and share everything but
+Both front ends take the same keyword settings (`RunSettings`) and share everything but
 the driver: the document is validated and compiled once, the run is the I/O-free generator of
-:mod:`arazzo_engine.run.core`, and a client (one connection pool) is made per run unless the
-caller brings one.
+[`arazzo_engine.run.core`][arazzo_engine.run.core], and a client (one connection pool) is made
+per run unless the caller brings one.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .document.model import Document, load
 from .errors import ArazzoError, DocumentError
 from .redact import Redactor
 from .results import RunResult
-from .run.core import DEFAULT_MAX_STEPS, Command, Reply, RunOptions, execute
+from .run.core import DEFAULT_MAX_STEPS, DEFAULT_MAX_WAIT, Command, Reply, RunOptions, execute
 from .run.drivers import drive_async, drive_sync
 from .run.events import Observer
 from .transport import ClientCert, TransportOptions, make_async_client, make_client
@@ -37,25 +37,28 @@ Spec = str | os.PathLike[str] | Document
 
 
 class RunSettings(TypedDict, total=False):
-    """The keyword settings of :func:`run_workflow`, :func:`arun_workflow` and
-    :func:`resolve_urls`; every one is optional.
+    """The keyword settings of `run_workflow`, `arun_workflow` and
+    `resolve_urls`; every one is optional.
 
     - ``servers``: base URL per source description name, over the OpenAPI ``servers``.
     - ``server_variables``: values of OpenAPI server variables per source description name.
-    - ``aws``: :class:`~arazzo_engine.AwsSettings` (region, profile, keys, endpoint) for SigV4
-      sources; by default botocore's standard chain (environment, config files, profiles).
+    - ``aws``: [`AwsSettings`][arazzo_engine.AwsSettings] (region, profile, keys, endpoint)
+      for SigV4 sources; by default botocore's standard chain (environment, config files, profiles).
     - ``auth``: credentials for the OpenAPI security schemes: a mapping by ``"SOURCE:SCHEME"``,
       source or scheme name, or a provider ``f(source, scheme, definition)``; see
-      :mod:`arazzo_engine.auth.credentials` (files and ``ARAZZO_AUTH_*`` variables too).
+      [`arazzo_engine.auth.credentials`][arazzo_engine.auth.credentials] (files and
+      ``ARAZZO_AUTH_*`` variables too).
     - ``credentials_file``: a YAML/JSON file of credentials (the shape of ``auth``).
     - ``timeout``: seconds each HTTP call may take in all (30; a step's ``timeout`` wins).
     - ``connect_timeout`` / ``read_timeout``: seconds to connect / to wait for each part of a
       response (default: ``timeout``).
     - ``step_timeouts``: total seconds per call for particular stepIds, over ``timeout``.
     - ``max_steps``: the most step executions the run may make (1000; guards goto loops).
+    - ``max_wait``: the longest a retry may wait, in seconds (600); a ``retryAfter`` or
+      ``Retry-After`` asking for more fails the step instead of stalling the run.
     - ``contract``: ``off`` (default), ``warn`` or ``fail``: check each response against its
       operation in the OpenAPI description.
-    - ``observer``: a callable that receives :mod:`~arazzo_engine.run.events` as the run goes.
+    - ``observer``: a callable that receives [`events`][arazzo_engine.run.events] as the run goes.
     - ``verify``: a CA bundle (file or directory) or an ``ssl.SSLContext`` to verify TLS
       servers with; verification itself is never turned off.
     - ``cert``: a client certificate for mutual TLS: a PEM path, ``(cert, key)`` or
@@ -75,6 +78,7 @@ class RunSettings(TypedDict, total=False):
     read_timeout: float | None
     step_timeouts: Mapping[str, float]
     max_steps: int
+    max_wait: float
     contract: str
     observer: Observer | None
     verify: str | os.PathLike[str] | ssl.SSLContext | None
@@ -133,6 +137,7 @@ def _run_options(
         read_timeout=settings.get("read_timeout"),
         step_timeouts=dict(settings.get("step_timeouts") or {}),
         max_steps=settings.get("max_steps", DEFAULT_MAX_STEPS),
+        max_wait=settings.get("max_wait", DEFAULT_MAX_WAIT),
         contract=settings.get("contract", "off"),
         observer=settings.get("observer"),
         credential_store=store,
@@ -172,16 +177,16 @@ def run_workflow(
 
     Args:
         spec: a path or URL of an Arazzo document (YAML or JSON), or a loaded
-            :class:`~arazzo_engine.Document` (load once, run many times).
+            [`Document`][arazzo_engine.Document] (load once, run many times).
         workflow_id: the ``workflowId`` to run.
         inputs: the workflow's inputs; validated against its ``inputs`` schema first.
         client: an httpx client to send with (the caller keeps ownership).
         transport: an httpx transport for a client created for this run (e.g. MockTransport).
         **settings: servers, server variables, AWS settings, credentials, timeouts, TLS,
-            proxy, contract checks, an observer, redaction: see :class:`RunSettings`.
+            proxy, contract checks, an observer, redaction: see `RunSettings`.
 
     Returns:
-        A :class:`~arazzo_engine.RunResult`: ``success``, ``outputs``, ``steps`` and ``error``.
+        A [`RunResult`][arazzo_engine.RunResult]: ``success``, ``outputs``, ``steps`` and ``error``.
         A failed run still carries every step that ran.
 
     Raises:
@@ -210,7 +215,7 @@ async def arun_workflow(
     transport: httpx.AsyncBaseTransport | None = None,
     **settings: Unpack[RunSettings],
 ) -> RunResult:
-    """Asynchronous :func:`run_workflow`, on an ``httpx.AsyncClient``; same arguments."""
+    """Asynchronous `run_workflow`, on an ``httpx.AsyncClient``; same arguments."""
     run, redactor, options = _start(
         "arun_workflow", spec, workflow_id, inputs, settings, client is not None
     )

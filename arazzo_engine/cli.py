@@ -1,8 +1,9 @@
 """The command line: ``arazzo-engine`` and ``python -m arazzo_engine``.
 
 Exit codes: 0 the workflow succeeded (or the document is valid), 1 it ran and failed (or the
-document has problems), 2 a usage, document, input or credentials error, reported as one line on
-stderr without a traceback.
+document has problems), 2 a usage, document, input, credentials or configuration error, reported
+on stderr without a traceback, 3 an internal error (a bug: ``ARAZZO_DEBUG=1`` shows its
+traceback), 130 interrupted, 141 the reader of the output went away.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlparse
 
 from .api import run_workflow, runnable_document
 from .auth.sigv4 import AwsSettings
@@ -144,7 +146,33 @@ def _auth_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _servers(items: Sequence[str] | None) -> dict[str, str]:
-    return dict(_split_pair(item, "--server") for item in items or [])
+    servers = dict(_split_pair(item, "--server") for item in items or [])
+    for source, url in servers.items():
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise UsageError(f"--server {source}={url}: the base URL must be http(s)://host[...]")
+    return servers
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0")
+    return value
+
+
+def _check_writable(*paths: str | None) -> None:
+    """Fail before the run, not after it, when a report cannot be written."""
+    for path in paths:
+        if path is None:
+            continue
+        folder = Path(path).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot write {path}: {folder} is not a writable folder")
 
 
 @contextlib.contextmanager
@@ -177,6 +205,7 @@ def _json_result(result: RunResult) -> dict[str, Any]:
             }
             for s in result.steps
         ],
+        "warnings": result.warnings,
     }
 
 
@@ -279,7 +308,10 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     document = load(args.document)
     workflow_ids = _selected_workflows(args, document)
     if args.dry_run:
+        if args.report or args.junit or args.har:
+            raise UsageError("--report, --junit and --har record a real run: drop --dry-run")
         return _cmd_dry_run(args, document, workflow_ids, out)
+    _check_writable(args.report, args.junit, args.har)
     per_inputs = _inputs_for(args, document, workflow_ids)
     reporter = None
     if not args.json:
@@ -308,6 +340,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 aws=aws,
                 timeout=args.timeout,
                 max_steps=args.max_steps,
+                max_wait=args.max_wait,
                 contract=args.contract,
                 observer=reporter,
                 **_auth_options(args),
@@ -449,7 +482,10 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="arazzo-engine", description="Run Arazzo workflows against real APIs."
+        epilog="exit codes: 0 success (or valid), 1 the workflow failed (or problems found), "
+        "2 usage/document/input/credentials error, 3 internal error",
+        prog="arazzo-engine",
+        description="Run Arazzo workflows against real APIs.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -509,8 +545,15 @@ def _parser() -> argparse.ArgumentParser:
         "--server", action="append", metavar="SOURCE=URL", help="base URL of a source description"
     )
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP call (30)")
+    run.add_argument("--timeout", type=_positive, default=30.0, help="seconds per HTTP call (30)")
     run.add_argument("--max-steps", type=int, default=1000, help="step executions allowed (1000)")
+    run.add_argument(
+        "--max-wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="the longest a retry may wait; asking for more fails the step (600)",
+    )
     run.add_argument("--aws-region", help="AWS region for SigV4 sources")
     run.add_argument("--aws-profile", help="AWS profile for SigV4 sources")
     run.add_argument(
@@ -531,8 +574,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cert", metavar="PEM", help="client certificate for mutual TLS")
     run.add_argument("--key", metavar="PEM", help="private key of --cert (if not in it)")
     run.add_argument("--proxy", metavar="URL", help="send every request through this proxy")
-    run.add_argument("--connect-timeout", type=float, help="seconds to connect (--timeout)")
-    run.add_argument("--read-timeout", type=float, help="seconds per read (--timeout)")
+    run.add_argument("--connect-timeout", type=_positive, help="seconds to connect (--timeout)")
+    run.add_argument("--read-timeout", type=_positive, help="seconds per read (--timeout)")
     run.add_argument(
         "--no-redact",
         action="store_true",
@@ -589,6 +632,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=err)
         return 130
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # a bug of ours: one line, a distinct exit code, no traceback
         print(
             f"internal error: {type(exc).__name__}: {exc} "

@@ -1,7 +1,8 @@
 """Terminal rendering of runs: live step lines, criteria trees, summaries, verbose exchanges.
 
-:class:`ConsoleReporter` is a run observer (see :mod:`arazzo_engine.run.events`): pass it as
-``observer=`` and it prints one line per step as the step finishes, the criteria of the step as
+`ConsoleReporter` is a run observer (see
+[`arazzo_engine.run.events`][arazzo_engine.run.events]): pass it as ``observer=`` and it prints one
+line per step as the step finishes, the criteria of the step as
 a small tree (on failure, what each side of a condition evaluated to), contract findings, and a
 summary when the run ends. With ``verbose`` it also prints each request and response (already
 redacted; bodies cut at ``body_limit`` characters) and the evaluation trace of every runtime
@@ -11,7 +12,7 @@ Colour is used only when the stream is a terminal, ``NO_COLOR`` is unset and ``T
 ``dumb`` (or when forced). Piped output is plain ASCII and stable: the golden files of the CLI
 tests hold it. Lines are laid out for 80 columns.
 
-:func:`format_step` and :func:`format_result` give the same text without a live run, e.g. for
+`format_step` and `format_result` give the same text without a live run, e.g. for
 the pytest plugin's failure reports.
 """
 
@@ -178,17 +179,25 @@ def _body_text(body: Any, limit: int) -> str:
     return text
 
 
-def _wrap_lines(prefix: str, text: str, visible: int | None = None) -> list[str]:
-    """``text`` wrapped to the width at spaces (a word longer than a line is cut); the first
-    line after ``prefix``, the rest aligned under it (``visible`` is the printed width of
-    ``prefix`` when it holds colour codes)."""
+def _wrap_lines(
+    prefix: str, text: str, visible: int | None = None, *, break_long_words: bool = True
+) -> list[str]:
+    """``text`` wrapped to the width at spaces (a word longer than a line is cut, unless
+    ``break_long_words`` is false: then it gets a line of its own, whole); the first line after
+    ``prefix``, the rest aligned under it (``visible`` is the printed width of ``prefix`` when
+    it holds colour codes)."""
     width = len(prefix) if visible is None else visible
     room = max(20, WIDTH - width)
     out: list[str] = []
     lead = prefix
     for raw in text.splitlines() or [""]:
         pieces = textwrap.wrap(
-            raw, room, break_on_hyphens=False, drop_whitespace=True, replace_whitespace=False
+            raw,
+            room,
+            break_on_hyphens=False,
+            break_long_words=break_long_words,
+            drop_whitespace=True,
+            replace_whitespace=False,
         ) or [""]
         for piece in pieces:
             out.append(lead + piece)

@@ -10,7 +10,7 @@ not the value, so a secret in a response body never reaches a finding. Some publ
 (AWS ones among them) carry ``minLength``/``maximum`` limits that real services do not always
 honour; a run's outcome only changes when the caller asked for ``contract="fail"``.
 
-The openapi-core objects are built once per :class:`OpenAPIDescription` and kept for as long
+The openapi-core objects are built once per `OpenAPIDescription` and kept for as long
 as the description lives, so a check costs a schema validation, not a spec build.
 """
 
@@ -41,7 +41,7 @@ def _json_bytes(data: bytes) -> Any:
 class ContractChecker:
     """Validates responses against one OpenAPI description with openapi-core.
 
-    Built once per description (see :func:`check_response`); thread-safe for reading.
+    Built once per description (see `check_response`); thread-safe for reading.
     """
 
     def __init__(self, description: OpenAPIDescription) -> None:

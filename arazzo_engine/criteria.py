@@ -9,9 +9,9 @@ over the XML document the context holds. Runtime expressions inside regex, JSONP
 text are written ``{$...}`` and substituted as text before the pattern is used. A criterion
 that cannot be evaluated fails with the reason; it never raises.
 
-The same query engines serve the Arazzo 1.1 Selector Object (:class:`Selector`), usable in
-outputs, parameter values, payloads and replacement values: see :func:`compile_computed` and
-:func:`evaluate`.
+The same query engines serve the Arazzo 1.1 Selector Object (`Selector`), usable in
+outputs, parameter values, payloads and replacement values: see `compile_computed` and
+`evaluate`.
 """
 
 from __future__ import annotations
@@ -402,7 +402,7 @@ def compile_computed(raw: Any, where: Location | None, selectors: bool) -> Compu
 
 def select(selector: Selector, ctx: ExpressionContext) -> Any:
     """Apply a Selector Object. One selected node gives its value, several give a list, none
-    is :class:`Unresolved`."""
+    is `Unresolved`."""
     subject = evaluate_value(selector.context, ctx)
     if subject is None:
         raise Unresolved(f"the selector's context {selector.context!r} is null")
@@ -426,7 +426,7 @@ def select(selector: Selector, ctx: ExpressionContext) -> Any:
 
 
 def evaluate(value: Computed, ctx: ExpressionContext, *, omit_absent_inputs: bool = False) -> Any:
-    """Evaluate a compiled value that may hold Selector Objects (see :func:`evaluate_value`)."""
+    """Evaluate a compiled value that may hold Selector Objects (see `evaluate_value`)."""
     if isinstance(value, Selector):
         return select(value, ctx)
     if isinstance(value, Composite):
@@ -438,8 +438,11 @@ def evaluate(value: Computed, ctx: ExpressionContext, *, omit_absent_inputs: boo
             except Unresolved as exc:
                 if omit_absent_inputs and exc.absent_input is not None:
                     from .expressions import Expression
+                    from .expressions.evaluate import absent_array_item
 
                     if isinstance(item, Expression):
+                        if value.is_list:
+                            raise absent_array_item(exc) from None
                         continue
                 raise
             if value.is_list:

@@ -1,7 +1,7 @@
 """The exception hierarchy.
 
-Every error the engine raises on purpose is an :class:`ArazzoError`. Errors about a document
-carry a :class:`Location` (file, JSON Pointer, line and column) so that a message points at the
+Every error the engine raises on purpose is an `ArazzoError`. Errors about a document
+carry a `Location` (file, JSON Pointer, line and column) so that a message points at the
 exact field; errors about a run carry the workflow and step. Messages never include secrets:
 callers format them from redacted values only.
 """
@@ -103,6 +103,11 @@ class InputError(ArazzoError):
 
 class AuthError(ArazzoError):
     """Credentials are missing or unusable for a request that needs them."""
+
+
+class ConfigurationError(ArazzoError):
+    """An option given to a run does not fit the document (a ``servers`` entry for a source
+    the document does not have...)."""
 
 
 class WorkflowNotFoundError(ArazzoError):

@@ -21,7 +21,7 @@ a ``conftest.py`` hook::
 
 A failing workflow is reported with the same step tree as the command line. In ordinary tests,
 the ``arazzo_run`` fixture runs a workflow with the same options and returns the
-:class:`~arazzo_engine.RunResult`::
+[`RunResult`][arazzo_engine.RunResult]::
 
     def test_publish(arazzo_run):
         result = arazzo_run("flows.arazzo.yaml", "publish-image", {"imageTag": "v1"})
@@ -57,8 +57,9 @@ class _Hooks:
     def pytest_arazzo_run_options(
         self, config: pytest.Config, document: str, workflow_id: str
     ) -> Mapping[str, Any] | None:
-        """Options for :func:`arazzo_engine.run_workflow` (``servers``, ``aws``, ``auth``,
-        ``inputs``, ``timeout``, ``contract``...) for one workflow; results of several
+        """Options for [`arazzo_engine.run_workflow`][arazzo_engine.run_workflow]
+        (``servers``, ``aws``, ``auth``, ``inputs``, ``timeout``, ``contract``...) for one
+        workflow; results of several
         implementations are merged, later ones winning key by key."""
         return None
 
@@ -174,7 +175,7 @@ class ArazzoItem(pytest.Item):
         self.result: RunResult | None = None
 
     def runtest(self) -> None:
-        """Run the workflow; raise :class:`WorkflowFailed` when it fails."""
+        """Run the workflow; raise `WorkflowFailed` when it fails."""
         options = run_options(self.config, str(self.path), self.workflow_id)
         inputs = dict(sidecar_inputs(self.path).get(self.workflow_id) or {})
         inputs.update(options.pop("inputs", {}) or {})

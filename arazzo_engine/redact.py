@@ -1,6 +1,6 @@
 """Keeping secrets out of results, logs, traces and error messages.
 
-A :class:`Redactor` knows the secret *values* of a run (credentials, tokens fetched during the
+A `Redactor` knows the secret *values* of a run (credentials, tokens fetched during the
 run, inputs declared ``format: password`` or ``writeOnly: true``) and the *names* of secret
 parameters (the API key header, query parameter or cookie a scheme uses). It masks both
 wherever they appear: header values, URLs, bodies, outputs and free text. A disabled redactor
@@ -9,17 +9,29 @@ wherever they appear: header values, URLs, bodies, outputs and free text. A disa
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "Redactor", "SecretLogFilter", "secret_input_values"]
+__all__ = ["REDACTED", "Redactor", "SecretLogFilter", "is_secret_schema", "secret_input_values"]
 
 REDACTED = "***"
+
+#: Headers whose values are always secret, whatever the scheme.
+_SECRET_HEADERS = frozenset(
+    {"cookie", "set-cookie", "x-amz-security-token", "x-api-key", "api-key", "x-auth-token"}
+)
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@\s]*@")
+_LOGGED_SECRET_HEADER = re.compile(
+    r"(\(b'(?:set-cookie|cookie|authorization|proxy-authorization|x-amz-security-token)',"
+    r" b')[^']*'",
+    re.IGNORECASE,
+)
 #: Values shorter than this are not masked in free text (they would mask unrelated text).
 MIN_SECRET_LENGTH = 4
 
@@ -47,6 +59,23 @@ class Redactor:
             if len(self._values) != before:
                 self._pattern = None
 
+    def add_basic(self, username: str, password: str) -> None:
+        """Mask HTTP Basic credentials: the password, and ``user:password`` in base64 as the
+        ``Authorization`` header (and any server echoing it) carries them."""
+        self.add_value(password)
+        self.add_value(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
+
+    def add_sent_headers(self, headers: Iterable[tuple[str, str]]) -> None:
+        """Learn the credentials a request carried (whatever auth flow added them), so that a
+        response echoing them is masked too."""
+        for name, value in headers:
+            lower = name.lower()
+            if lower in ("authorization", "proxy-authorization"):
+                scheme, _, credential = value.partition(" ")
+                self.add_value(credential.strip() or scheme)
+            elif lower in _SECRET_HEADERS or lower in self._headers:
+                self.add_value(value)
+
     def add_header(self, name: str) -> None:
         """A header whose value is secret (an API key header)."""
         self._headers.add(name.lower())
@@ -73,11 +102,13 @@ class Redactor:
         """``value`` with every known secret value masked."""
         if not self.enabled or not value:
             return value
+        if "@" in value:  # credentials written into a URL: scheme://user:password@host
+            value = _USERINFO.sub(r"\1***:***@", value)
         pattern = self._regex()
         return pattern.sub(REDACTED, value) if pattern else value
 
     def url(self, url: str) -> str:
-        """A URL with secret query parameters and known secret values masked."""
+        """A URL with its userinfo, secret query parameters and known secret values masked."""
         if not self.enabled:
             return url
         if self._params and "?" in url:
@@ -136,7 +167,9 @@ def _mask_record(record: logging.LogRecord, redactors: list[Redactor]) -> None:
         message = record.getMessage()
     except (TypeError, ValueError):
         return
-    masked = message
+    # header tuples as httpcore logs them, e.g. (b'Set-Cookie', b'session=...'): values
+    # learned only after the record was made (a cookie the server sets, an echoed credential)
+    masked = _LOGGED_SECRET_HEADER.sub(r"\1***'", message)
     for redactor in redactors:
         masked = redactor.url(masked) if "?" in masked else redactor.text(masked)
     if masked != message:
@@ -175,16 +208,20 @@ class SecretLogFilter(logging.Filter):
         return True
 
 
+def is_secret_schema(schema: Any) -> bool:
+    """Whether an input's schema marks it secret: ``format: password``, ``writeOnly: true``
+    or the extension ``x-secret: true``. The one rule used everywhere inputs are masked."""
+    return isinstance(schema, Mapping) and (
+        schema.get("format") == "password"
+        or schema.get("writeOnly") is True
+        or schema.get("x-secret") is True
+    )
+
+
 def secret_input_values(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> list[str]:
-    """The names of inputs whose schema says ``format: password`` or ``writeOnly: true``
-    (top-level properties)."""
-    names: list[str] = []
+    """The names of the given inputs whose schema marks them secret (see
+    `is_secret_schema`; top-level properties)."""
     props = (schema or {}).get("properties")
     if not isinstance(props, Mapping):
-        return names
-    for name, prop in props.items():
-        if not isinstance(prop, Mapping) or name not in inputs:
-            continue
-        if prop.get("format") == "password" or prop.get("writeOnly") is True:
-            names.append(str(name))
-    return names
+        return []
+    return [str(name) for name, prop in props.items() if name in inputs and is_secret_schema(prop)]

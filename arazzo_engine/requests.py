@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape as xml_escape
 
 import httpx
 
 from .criteria import compiled_xpath, evaluate, parse_xml
 from .document.plan import BodyPlan, StepPlan
 from .errors import ExpressionError
-from .expressions import ExpressionContext, Unresolved
+from .expressions import (
+    ExpressionContext,
+    Literal,
+    RuntimeExpression,
+    Template,
+    Unresolved,
+    evaluate_expression,
+    render_text,
+)
 from .expressions.pointer import set_pointer
 from .media import is_json_media_type, is_xml_media_type
 from .openapi.description import Operation, Parameter
@@ -36,9 +45,12 @@ from .openapi.parameters import (
 __all__ = [
     "PreparedCall",
     "RequestBuildError",
+    "body_content_type",
     "build_request",
     "is_json_media_type",
     "is_xml_media_type",
+    "join_url",
+    "render_body_template",
     "serialise_body",
 ]
 
@@ -64,6 +76,12 @@ def _content_type(body: BodyPlan, operation: Operation) -> str | None:
     if not declared:
         return None
     return "application/json" if "application/json" in declared else declared[0]
+
+
+def body_content_type(body: BodyPlan, operation: Operation) -> str | None:
+    """The Content-Type a request body is built for: its ``contentType``, else the operation's
+    declared media type (``application/json`` preferred, else the first)."""
+    return _content_type(body, operation)
 
 
 def _media(content_type: str | None) -> str:
@@ -183,14 +201,111 @@ def _replace_xml(
         raise Unresolved(f"XPath target {target!r} selects no element or attribute")
 
 
-def _evaluate_body(body: BodyPlan, content_type: str | None, ctx: ExpressionContext) -> Any:
-    json_like = is_json_media_type(content_type)
-    xml_like = is_xml_media_type(content_type)
-    form_like = _media(content_type) in ("application/x-www-form-urlencoded", "multipart/form-data")
+_XML_ENTITIES = {'"': "&quot;", "'": "&apos;"}
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        value = render_text(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def render_body_template(
+    template: Template,
+    media: str,
+    ctx: ExpressionContext,
+    missing: Callable[[RuntimeExpression, Unresolved], str] | None = None,
+) -> str:
+    """Render a string payload template with each substituted value escaped for ``media``.
+
+    JSON: inside a string literal of the template the value's text is JSON-escaped; outside one
+    the value's JSON text is inserted (so ``{"id": {$inputs.id}}`` keeps the type). XML: ``& < >
+    " '`` become entities. ``application/x-www-form-urlencoded``: each value is percent-encoded
+    (``quote_plus``), so it cannot add fields. Other media types: the plain text of the value.
+    Raises `Unresolved` like [`evaluate_value`][arazzo_engine.expressions.evaluate_value], unless
+    ``missing`` is given: then it supplies the text of an expression that cannot be resolved
+    (the dry run's ``<$steps...>`` markers), inserted as is (as a JSON string in JSON).
+    """
+    json_like = is_json_media_type(media)
+    xml_like = not json_like and is_xml_media_type(media)
+    form_like = media == "application/x-www-form-urlencoded"
+    out: list[str] = []
+    in_string = False  # JSON: inside a string literal of the template text
+    escaped = False
+    for part in template.parts:
+        if isinstance(part, str):
+            out.append(part)
+            if json_like:
+                for char in part:
+                    if escaped:
+                        escaped = False
+                    elif in_string and char == "\\":
+                        escaped = True
+                    elif char == '"':
+                        in_string = not in_string
+            continue
+        try:
+            value = evaluate_expression(part, ctx)
+        except Unresolved as exc:
+            if missing is None:
+                raise
+            marker = missing(part, exc)
+            if json_like:
+                marker = json.dumps(marker, ensure_ascii=False)
+                marker = marker[1:-1] if in_string else marker
+            out.append(marker)
+            continue
+        if json_like:
+            out.append(
+                json.dumps(render_text(value), ensure_ascii=False)[1:-1]
+                if in_string
+                else _json_text(value)
+            )
+        elif xml_like:
+            out.append(xml_escape(render_text(value), _XML_ENTITIES))
+        elif form_like:
+            out.append(quote_plus(render_text(value), safe=""))
+        else:
+            out.append(render_text(value))
+    return "".join(out)
+
+
+def _evaluate_payload(body: BodyPlan, content_type: str | None, ctx: ExpressionContext) -> Any:
+    media = _media(content_type)
+    json_like = is_json_media_type(media)
+    form_like = media in ("application/x-www-form-urlencoded", "multipart/form-data")
+    plan = body.payload
     try:
-        payload = evaluate(body.payload, ctx, omit_absent_inputs=json_like)
+        if isinstance(plan, Template):
+            payload: Any = render_body_template(plan, media, ctx)
+        else:
+            # Optional inputs not given are left out of JSON objects and form fields; in an
+            # array they fail the step (leaving an item out would shift the indices).
+            payload = evaluate(plan, ctx, omit_absent_inputs=json_like or form_like)
     except Unresolved as exc:
         raise RequestBuildError(f"requestBody.payload: {exc.reason}") from None
+    if json_like and (
+        isinstance(plan, Template) or (isinstance(plan, Literal) and isinstance(plan.value, str))
+    ):
+        # A JSON payload written as a string is JSON text, whether or not it has replacements.
+        try:
+            payload = json.loads(payload)
+        except ValueError as exc:
+            raise RequestBuildError(
+                f"requestBody.payload: the {media} payload written as a string is not valid "
+                f"JSON after substitution ({exc}): {_clip(payload)}"
+            ) from None
+    return payload
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _evaluate_body(body: BodyPlan, content_type: str | None, ctx: ExpressionContext) -> Any:
+    xml_like = is_xml_media_type(content_type)
+    form_like = _media(content_type) in ("application/x-www-form-urlencoded", "multipart/form-data")
+    payload = _evaluate_payload(body, content_type, ctx)
     if not body.replacements:
         return payload
     kinds = body.replacement_types or tuple(("", "") for _ in body.replacements)
@@ -230,6 +345,31 @@ def _evaluate_body(body: BodyPlan, content_type: str | None, ctx: ExpressionCont
     return payload
 
 
+def _check_header_text(location: str, name: str, text: str) -> None:
+    """A header or cookie value goes on the wire as ASCII text on one line."""
+    if any(char in text for char in "\r\n\x00"):
+        raise RequestBuildError(
+            f"{location} parameter {name!r}: the value must not contain CR, LF or NUL "
+            f"(it would split the HTTP header); got {_clip(text)}"
+        )
+    if not text.isascii():
+        raise RequestBuildError(
+            f"{location} parameter {name!r}: the value must be ASCII (HTTP header); "
+            f"got {_clip(text)}"
+        )
+
+
+def join_url(base_url: str, path: str, query: list[str] | None = None) -> str:
+    """The operation ``path`` joined to the PATH of ``base_url``; the base URL's own query
+    (``http://h/api?key=1``) is kept, before the operation's ``query`` components."""
+    parts = urlsplit(base_url)
+    pieces = [parts.query] if parts.query else []
+    pieces.extend(query or [])
+    return urlunsplit(
+        (parts.scheme, parts.netloc, parts.path.rstrip("/") + path, "&".join(pieces), "")
+    )
+
+
 def build_request(
     step: StepPlan,
     ctx: ExpressionContext,
@@ -237,7 +377,7 @@ def build_request(
 ) -> PreparedCall:
     """Build the request of an operation step against ``base_url``.
 
-    Raises :class:`RequestBuildError` when a value cannot be resolved or a required parameter is
+    Raises `RequestBuildError` when a value cannot be resolved or a required parameter is
     missing; the run records that as the step's failure.
     """
     operation = step.operation
@@ -270,9 +410,14 @@ def build_request(
             text = value if isinstance(value, str) else urlencode(value, doseq=True)
             query.append(text.lstrip("?"))
         elif location == "header":
-            headers.append((name, header_value(wire, explode)))
+            text = header_value(wire, explode)
+            _check_header_text("header", name, text)
+            headers.append((name, text))
         elif location == "cookie":
-            cookies.extend(cookie_pairs(name, wire, explode))
+            pairs = cookie_pairs(name, wire, explode)
+            for _, text in pairs:
+                _check_header_text("cookie", name, text)
+            cookies.extend(pairs)
         else:
             raise RequestBuildError(f"parameter {name!r} has unknown location {location!r}")
 
@@ -304,9 +449,7 @@ def build_request(
     path = operation.request_path
     for name, text in path_texts.items():
         path = path.replace("{" + name + "}", text)
-    url = base_url.rstrip("/") + path
-    if query:
-        url += ("&" if "?" in url else "?") + "&".join(query)
+    url = join_url(base_url, path, query)
     if cookies:
         headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies)))
 

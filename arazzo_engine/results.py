@@ -262,14 +262,14 @@ class RunResult:
 
     def to_junit(self) -> str:
         """The result as JUnit XML: a test case per workflow run, one per step inside it.
-        See :mod:`arazzo_engine.reports.junit`."""
+        See [`arazzo_engine.reports.junit`][arazzo_engine.reports.junit]."""
         from .reports.junit import to_junit_xml
 
         return to_junit_xml([self])
 
     def to_har(self) -> dict[str, Any]:
         """Every HTTP exchange of the run as a HAR 1.2 log (secrets masked).
-        See :mod:`arazzo_engine.reports.har`."""
+        See [`arazzo_engine.reports.har`][arazzo_engine.reports.har]."""
         from .reports.har import to_har
 
         return to_har([self])

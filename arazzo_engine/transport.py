@@ -1,9 +1,9 @@
 """The HTTP clients a run sends with: one connection pool per run, shared by its steps.
 
-:class:`TransportOptions` says how to connect: TLS verification (always on; ``verify`` may
-name a CA bundle file or directory, or be an :class:`ssl.SSLContext`), a client certificate for
+`TransportOptions` says how to connect: TLS verification (always on; ``verify`` may
+name a CA bundle file or directory, or be an `ssl.SSLContext`), a client certificate for
 mutual TLS, a proxy, connection-pool limits, and an injectable httpx transport. Timeouts are set
-per request by the drivers (see :class:`Timeouts`). :class:`RunCookies` is the cookie jar of one
+per request by the drivers (see `Timeouts`). `RunCookies` is the cookie jar of one
 run: a ``Set-Cookie`` from one step is sent by later steps to the same host, as a browser would,
 while a cookie a step sets explicitly (an ``in: cookie`` parameter) wins over the jar.
 """
@@ -135,12 +135,18 @@ def _client_kwargs(options: TransportOptions) -> dict[str, Any]:
 
 def make_client(options: TransportOptions) -> httpx.Client:
     """A synchronous client for one run."""
-    return httpx.Client(transport=options.transport, **_client_kwargs(options))
+    try:
+        return httpx.Client(transport=options.transport, **_client_kwargs(options))
+    except ValueError as exc:  # httpx's word for a proxy URL it cannot use
+        raise TransportError(f"cannot set up the HTTP client: {exc}") from None
 
 
 def make_async_client(options: TransportOptions) -> httpx.AsyncClient:
     """An asynchronous client for one run."""
-    return httpx.AsyncClient(transport=options.async_transport, **_client_kwargs(options))
+    try:
+        return httpx.AsyncClient(transport=options.async_transport, **_client_kwargs(options))
+    except ValueError as exc:
+        raise TransportError(f"cannot set up the HTTP client: {exc}") from None
 
 
 class RunCookies:

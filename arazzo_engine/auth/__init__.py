@@ -1,8 +1,8 @@
 """Authentication for outgoing requests, from the OpenAPI security schemes.
 
-:mod:`.sources` picks the scheme(s) of each operation, :mod:`.credentials` finds what the caller
+`.sources` picks the scheme(s) of each operation, `.credentials` finds what the caller
 supplied (``auth=``, ``--auth``, a credentials file, ``ARAZZO_AUTH_*`` variables),
-:mod:`.schemes` and :mod:`.oauth2` are the httpx auth flows, :mod:`.sigv4` signs for AWS.
+`.schemes` and `.oauth2` are the httpx auth flows, `.sigv4` signs for AWS.
 """
 
 from __future__ import annotations

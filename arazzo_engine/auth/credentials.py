@@ -2,8 +2,9 @@
 
 Where credentials come from, first match wins:
 
-1. ``auth=`` of :func:`arazzo_engine.run_workflow` (and ``--auth`` on the command line): a
-   mapping, or a callable provider ``provider(source, scheme_name, scheme) -> credentials | None``.
+1. ``auth=`` of [`arazzo_engine.run_workflow`][arazzo_engine.run_workflow] (and ``--auth``
+   on the command line): a mapping, or a callable provider ``provider(source, scheme_name, scheme)
+   -> credentials | None``.
    A mapping is looked up with these keys, in order:
 
    * ``"SOURCE:SCHEME"`` (``"pets:bearerAuth"``),
@@ -19,9 +20,9 @@ Where credentials come from, first match wins:
    letter or digit replaced by ``_`` (source ``pet-store``, scheme ``api_key``, field ``value``
    -> ``ARAZZO_AUTH_PET_STORE_API_KEY_VALUE``).
 
-Credentials are a mapping of fields (:data:`FIELDS`), a string (the API key, the bearer token,
+Credentials are a mapping of fields (`FIELDS`), a string (the API key, the bearer token,
 ``user:password`` for basic/digest, an access token for OAuth2), a ``(user, password)`` pair,
-an :class:`httpx.Auth` used as it is, or a zero-argument callable returning one of these.
+an `httpx.Auth` used as it is, or a zero-argument callable returning one of these.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """OAuth2 and OpenID Connect as an httpx auth flow.
 
-:class:`OAuth2Auth` fetches an access token from the token endpoint (client credentials,
+`OAuth2Auth` fetches an access token from the token endpoint (client credentials,
 password or refresh-token grant), caches it until it expires, sends it as a bearer token, and
 on a 401 fetches a new one (with the refresh token when it has one) and retries once. With an
 ``openIdConnectUrl`` the token endpoint is discovered from that document first. Everything goes
@@ -14,6 +14,7 @@ Token values never appear in exceptions or reprs; every token obtained is handed
 
 from __future__ import annotations
 
+import base64
 import time
 from base64 import b64encode
 from collections.abc import Callable, Generator
@@ -50,6 +51,10 @@ class OAuth2Settings:
 
     def __repr__(self) -> str:
         return f"OAuth2Settings(grant={self.grant!r}, token_url={self.token_url!r})"
+
+
+def _basic_token(username: str, password: str) -> str:
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 class OAuth2Auth(httpx.Auth):
@@ -130,6 +135,7 @@ class OAuth2Auth(httpx.Auth):
         auth: tuple[str, str] | None = None
         if self.settings.client_id and self.settings.client_secret is not None:
             auth = (self.settings.client_id, self.settings.client_secret)
+            self._on_secret(_basic_token(*auth))  # the Authorization header's own form
         elif self.settings.client_id:
             form["client_id"] = self.settings.client_id
         url = urljoin(str(request.url), self._token_url)

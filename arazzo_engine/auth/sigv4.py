@@ -2,16 +2,16 @@
 
 Three layers, from the bottom up:
 
-* :func:`sign_request` runs the SigV4 algorithm over one request (method, URL, headers, body)
-  at a given time, with botocore's :class:`botocore.auth.SigV4Auth` computing the canonical
+* `sign_request` runs the SigV4 algorithm over one request (method, URL, headers, body)
+  at a given time, with botocore's `botocore.auth.SigV4Auth` computing the canonical
   request, the string to sign and the signature. It signs every header it is given except
   those botocore never signs. The official test-suite vectors are run through this function.
-* :class:`SigV4Auth` is an :class:`httpx.Auth` that signs each outgoing request with
-  :func:`sign_request`, covering ``host``, ``content-type``, every ``x-amz-*`` header and any
+* `SigV4Auth` is an `httpx.Auth` that signs each outgoing request with
+  `sign_request`, covering ``host``, ``content-type``, every ``x-amz-*`` header and any
   other header the caller set, but not the transport headers httpx adds on its own
   (``accept``, ``accept-encoding``, ``connection``, ``content-length``, ``user-agent``).
-* :func:`sigv4_scheme` recognises an OpenAPI description that uses SigV4, and
-  :func:`resolve_aws` turns it plus optional :class:`AwsSettings` into an :class:`AwsBinding`
+* `sigv4_scheme` recognises an OpenAPI description that uses SigV4, and
+  `resolve_aws` turns it plus optional `AwsSettings` into an `AwsBinding`
   (auth, region, endpoint override) using the standard AWS configuration rules.
 
 Signing time. botocore's ``SigV4Auth.add_auth`` stamps the time itself (through
@@ -183,7 +183,7 @@ def sigv4_scheme(openapi: Mapping[str, Any]) -> SigV4Scheme | None:
     name. The service id comes from ``x-aws-serviceId`` (scheme, then ``info``), else from
     APIs-guru's ``info.x-serviceName``.
 
-    Raises :class:`~arazzo_engine.errors.DocumentError` if a SigV4 scheme is present but no
+    Raises [`DocumentError`][arazzo_engine.errors.DocumentError] if a SigV4 scheme is present but no
     signing name can be determined.
     """
     components = openapi.get("components")
@@ -247,7 +247,7 @@ class CredentialSource(Protocol):
 
 @dataclass(frozen=True)
 class SigV4Signature:
-    """The result of :func:`sign_request`.
+    """The result of `sign_request`.
 
     ``url`` is the URL that was signed (its query re-encoded): send exactly this URL.
     ``headers`` are the headers to set on the request (``X-Amz-Date``, ``Authorization`` and,
@@ -301,7 +301,7 @@ def sign_request(
     """Sign one request with AWS Signature Version 4 (header-based, non-S3 rules).
 
     ``url`` carries the path exactly as it goes on the wire; its query is re-encoded (see the
-    module docstring) and returned in :attr:`SigV4Signature.url`; a fragment is dropped.
+    module docstring) and returned in `SigV4Signature.url`; a fragment is dropped.
     ``headers`` may repeat a name (values are joined with commas) and every one is signed
     except those botocore never signs (``user-agent``, ``expect``, ``connection``...).
     ``Authorization``, ``Date`` and ``X-Amz-Date`` given in ``headers`` are ignored, and so is
@@ -352,7 +352,7 @@ def _utc_now() -> datetime:
 
 
 class SigV4Auth(httpx.Auth):
-    """An :class:`httpx.Auth` that signs every request with AWS Signature Version 4.
+    """An `httpx.Auth` that signs every request with AWS Signature Version 4.
 
     ``credentials`` is a botocore credentials object (``Credentials``, or a refreshable one
     from the standard chain); ``get_frozen_credentials()`` is called for each request so that
@@ -448,7 +448,7 @@ class SigV4Auth(httpx.Auth):
         return signature
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign the request (see :meth:`sign`) and send it."""
+        """Sign the request (see `sign`) and send it."""
         self.sign(request)
         yield request
 
@@ -590,10 +590,10 @@ def _resolve_credentials(
 
 
 def resolve_aws(scheme: SigV4Scheme, settings: AwsSettings | None = None) -> AwsBinding:
-    """Resolve region, credentials and endpoint for a SigV4 scheme; return an :class:`AwsBinding`.
+    """Resolve region, credentials and endpoint for a SigV4 scheme; return an `AwsBinding`.
 
     * Region: ``settings.region``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's
-      ``region`` (botocore session), else :class:`~arazzo_engine.errors.AuthError`.
+      ``region`` (botocore session), else [`AuthError`][arazzo_engine.errors.AuthError].
     * Credentials: ``settings`` keys if given, else botocore's standard chain for
       ``settings.profile`` (environment, shared credentials/config files, profiles,
       ``credential_process``, SSO, assume-role, container and instance metadata). The chain is

@@ -6,7 +6,7 @@ alternative whose every scheme has credentials is used; an empty alternative (``
 authentication is needed. A description that declares no ``security`` at all but has an AWS
 SigV4 scheme (``x-amazon-apigateway-authtype: awsSigv4``) is signed with it.
 
-When no alternative can be satisfied, :class:`~arazzo_engine.errors.AuthError` names the
+When no alternative can be satisfied, [`AuthError`][arazzo_engine.errors.AuthError] names the
 schemes, the source and the operation, and says how to supply the credentials. The run core
 resolves every operation it may call before the first request, so this happens up front.
 """
@@ -55,8 +55,9 @@ class AuthResolver:
     """Resolves, once per run, the auth of each operation a run calls.
 
     ``credentials`` is what the caller supplied (``auth=`` of
-    :func:`arazzo_engine.run_workflow`: a mapping or a provider callable); ``aws`` the AWS
-    settings for SigV4 sources; ``store`` overrides where credentials are looked up (a
+    [`arazzo_engine.run_workflow`][arazzo_engine.run_workflow]: a mapping or a provider
+    callable); ``aws`` the AWS settings for SigV4 sources; ``store`` overrides where credentials
+    are looked up (a
     credentials file, the environment); every secret value met is given to ``redactor``.
     ``client_cert`` says whether the run's client presents a TLS client certificate, which is
     what satisfies a ``mutualTLS`` scheme.
@@ -238,6 +239,7 @@ class AuthResolver:
                     username, _, password = creds.shorthand.partition(":")
                 if username is None or password is None:
                     raise _Unsatisfied(self._hint(source, name, "username/password"))
+                self.redactor.add_basic(username, password)  # as the header carries it
                 flow: httpx.Auth = (
                     httpx.BasicAuth(username, password)
                     if http_scheme == "basic"

@@ -1,13 +1,14 @@
 """A local Amazon ECR for examples and tests: moto's server with request authentication on.
 
-:class:`LocalEcr` starts ``python -m moto.server`` as a subprocess on 127.0.0.1, creates an
+`LocalEcr` starts ``python -m moto.server`` as a subprocess on 127.0.0.1, creates an
 IAM user with an access key and an ``ecr:*`` policy during moto's first three unauthenticated
 actions (``INITIAL_NO_AUTH_ACTION_COUNT=3``), then creates a repository signed with that key.
 From then on moto verifies every request's SigV4 signature with botocore, so a wrong secret
 gives 403 ``SignatureDoesNotMatch`` and an unknown key 403 ``InvalidClientTokenId``.
 
-All calls are raw httpx requests signed by :class:`arazzo_engine.auth.SigV4Auth`. moto runs
-with an isolated environment: no ``AWS_*``/``MOTO_*`` variables from the caller, no shared
+All calls are raw httpx requests signed by
+[`arazzo_engine.auth.SigV4Auth`][arazzo_engine.auth.SigV4Auth]. moto runs with an isolated
+environment: no ``AWS_*``/``MOTO_*`` variables from the caller, no shared
 config files, instance metadata disabled. Needs the ``local`` extra
 (``pip install 'arazzo-engine[local]'``).
 """
@@ -126,10 +127,10 @@ class LocalAws:
 
     ``with LocalAws() as aws:`` starts moto and creates an IAM user whose key may call
     ``actions`` (default: everything), exposing ``endpoint_url``, ``region``,
-    ``access_key_id`` and ``secret_access_key``; :meth:`aws_settings` packs them for
-    ``run_workflow(aws=...)``, :meth:`json_call` sends one signed awsJson request, and
-    :meth:`assume_role` returns temporary credentials with a session token (STS).
-    ``port=None`` picks a free port. :meth:`close` stops the server.
+    ``access_key_id`` and ``secret_access_key``; `aws_settings` packs them for
+    ``run_workflow(aws=...)``, `json_call` sends one signed awsJson request, and
+    `assume_role` returns temporary credentials with a session token (STS).
+    ``port=None`` picks a free port. `close` stops the server.
     """
 
     startup_timeout: float = 30.0
@@ -386,9 +387,9 @@ class LocalEcr(LocalAws):
 
     ``with LocalEcr() as ecr:`` starts moto, creates the IAM key and ``repository`` (in
     ``region``) and exposes ``endpoint_url``, ``region``, ``access_key_id``,
-    ``secret_access_key`` and ``repository``; :meth:`aws_settings` packs them for
-    :func:`arazzo_engine.auth.resolve_aws`. ``port=None`` picks a free port.
-    :meth:`close` (called on exit, and on any error while starting) stops the server.
+    ``secret_access_key`` and ``repository``; `aws_settings` packs them for
+    [`arazzo_engine.auth.resolve_aws`][arazzo_engine.auth.resolve_aws]. ``port=None`` picks a
+    free port. `close` (called on exit, and on any error while starting) stops the server.
     """
 
     def __init__(
@@ -417,7 +418,7 @@ class LocalEcr(LocalAws):
             )
 
     def auth(self) -> SigV4Auth:
-        """A :class:`~arazzo_engine.auth.SigV4Auth` signing for ECR with this local key."""
+        """A [`SigV4Auth`][arazzo_engine.auth.SigV4Auth] signing for ECR with this local key."""
         credentials = botocore.credentials.Credentials(self.access_key_id, self.secret_access_key)
         return SigV4Auth(credentials, "ecr", self.region, label="local ECR")
 

@@ -20,9 +20,9 @@ to the wire, so this module builds one from botocore's own service model (``serv
 * SigV4 is the ``awsSigV4`` security scheme (``x-amazon-apigateway-authtype: awsSigv4`` and
   ``x-aws-signingName``), since OpenAPI has no native scheme for it.
 
-A string ``pattern`` that Python's :mod:`re` cannot compile (ECMAScript-only syntax such as
+A string ``pattern`` that Python's `re` cannot compile (ECMAScript-only syntax such as
 ``\\p{L}`` or surrogate ranges) is kept as ``x-aws-pattern`` instead, so the description can be
-used with :mod:`jsonschema` without crashing the validator.
+used with `jsonschema` without crashing the validator.
 
 The output depends only on the service model, so it is stable for a given botocore version.
 """
@@ -605,7 +605,7 @@ def openapi_from_model(
     ``operations`` restricts the document to those operations (model names such as
     ``PutImage`` or operationIds such as ``putImage``); ``components.schemas`` then holds only
     the shapes they reach. ``service`` only names the service in error messages. Raises
-    :class:`AwsModelError` for a non-JSON protocol or an unknown operation.
+    `AwsModelError` for a non-JSON protocol or an unknown operation.
     """
     return _Generator(model, service).document(operations)
 
@@ -618,7 +618,7 @@ def generate_openapi(
     """Build an OpenAPI 3.1 document for an AWS JSON-protocol service from botocore's model.
 
     ``service`` is botocore's service name (``ecr``, ``dynamodb``); ``api_version`` defaults to
-    the newest model botocore ships. Raises :class:`AwsModelError` when the service or version
+    the newest model botocore ships. Raises `AwsModelError` when the service or version
     is unknown, the service is not awsJson, or an operation is unknown.
     """
     try:

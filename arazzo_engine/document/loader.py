@@ -214,7 +214,7 @@ def _looks_like_json(uri: str, text: str) -> bool:
 def load_text(text: str, uri: str) -> LoadedText:
     """Parse ``text`` (YAML 1.2 or JSON) from ``uri`` into JSON data.
 
-    Raises :class:`DocumentError` with the file, line and column of the problem.
+    Raises `DocumentError` with the file, line and column of the problem.
     """
     if _looks_like_json(uri, text):
         try:
@@ -223,9 +223,8 @@ def load_text(text: str, uri: str) -> LoadedText:
             raise DocumentError(
                 f"invalid JSON: {exc.msg}", Location(uri, None, exc.lineno, exc.colno)
             ) from None
-        except ValueError as exc:  # duplicate key
-            if uri.lower().endswith(".json"):
-                raise DocumentError(f"invalid JSON: {exc}", Location(uri)) from None
+        except ValueError:
+            pass  # a duplicate key: the YAML reader below finds it and says where
         else:
             return LoadedText(data, uri, text)
     loader = _Json12Loader(text)

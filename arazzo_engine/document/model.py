@@ -72,8 +72,8 @@ class Document:
     """An Arazzo document with its sources loaded. Load once, run many times.
 
     Parsing, source loading and the operation index happen here; each workflow is compiled into a
-    :class:`~arazzo_engine.document.plan.WorkflowPlan` the first time it is asked for, and that
-    plan is reused by every later run.
+    [`WorkflowPlan`][arazzo_engine.document.plan.WorkflowPlan] the first time it is asked for,
+    and that plan is reused by every later run.
     """
 
     def __init__(self, loaded: LoadedText, *, _loading: dict[str, Document] | None = None) -> None:
@@ -194,7 +194,7 @@ class Document:
 def load(source: str | os.PathLike[str]) -> Document:
     """Load an Arazzo document (YAML or JSON) from a path or URL, with its source descriptions.
 
-    Raises :class:`~arazzo_engine.errors.DocumentError` with file, line and column.
+    Raises [`DocumentError`][arazzo_engine.errors.DocumentError] with file, line and column.
     """
     uri = os.fspath(source)
     if urlparse(uri).scheme not in ("http", "https", "file"):

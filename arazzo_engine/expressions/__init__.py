@@ -12,8 +12,9 @@ Parse once, evaluate many::
     if not result.passed:
         print(result.reason, result.operands)
 
-Parsing raises :class:`~arazzo_engine.errors.ExpressionError` (with ``position``); evaluation
-reads data only through an :class:`ExpressionContext` and raises :class:`Unresolved` for data
+Parsing raises [`ExpressionError`][arazzo_engine.errors.ExpressionError] (with
+``position``); evaluation reads data only through an `ExpressionContext` and raises `Unresolved`
+for data
 that does not exist, except conditions, which fail with a reason instead.
 """
 

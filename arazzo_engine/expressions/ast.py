@@ -237,7 +237,7 @@ def _walk(node: object) -> Iterator[RuntimeExpression]:
 def references(node: object) -> list[RuntimeExpression]:
     """List the runtime expressions a tree references, in source order (repeats included).
 
-    Accepts a :class:`RuntimeExpression`, any compiled value (:data:`Value`), a
-    :class:`Condition` or any condition node; anything else references nothing.
+    Accepts a `RuntimeExpression`, any compiled value (`Value`), a
+    `Condition` or any condition node; anything else references nothing.
     """
     return list(_walk(node))

@@ -1,7 +1,7 @@
 """What an expression can read: the interface between the evaluator and the run loop.
 
 The evaluator knows the grammar; the run loop knows the data. Each method returns the data for
-one root of the runtime-expression grammar, or raises :class:`Unresolved` when that data does not
+one root of the runtime-expression grammar, or raises `Unresolved` when that data does not
 exist (yet): no response before the call, a step that never ran, an input the caller left out.
 """
 
@@ -26,7 +26,7 @@ class Unresolved(Exception):
 
 
 class ExpressionContext(Protocol):
-    """Data sources for runtime expressions. Every method may raise :class:`Unresolved`."""
+    """Data sources for runtime expressions. Every method may raise `Unresolved`."""
 
     def url(self) -> str:
         """``$url``: the URL of this step's request."""

@@ -1,8 +1,8 @@
 """Evaluation: runtime expressions, compiled values, templates and simple conditions.
 
-The evaluator reads data only through an :class:`ExpressionContext`. A runtime expression that
-names something absent raises :class:`Unresolved`; a condition never raises it: the condition
-fails and :class:`ConditionResult` says why.
+The evaluator reads data only through an `ExpressionContext`. A runtime expression that
+names something absent raises `Unresolved`; a condition never raises it: the condition
+fails and `ConditionResult` says why.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ __all__ = [
 def _lookup(mapping: Mapping[str, Any], name: str) -> tuple[bool, Any]:
     """Find ``name`` in ``mapping``: the exact key, else the longest dotted prefix that is a key
     with the remaining dotted segments navigated as members. Returns ``(found, value)``;
-    navigation failures raise :class:`Unresolved`.
+    navigation failures raise `Unresolved`.
     """
     if name in mapping:
         return True, mapping[name]
@@ -121,7 +121,7 @@ def _base(expression: RuntimeExpression, ctx: ExpressionContext) -> Any:
 def evaluate_expression(expression: RuntimeExpression | str, ctx: ExpressionContext) -> Any:
     """Evaluate one runtime expression (parsed, or text parsed via the cache).
 
-    Returns the referenced value with its type preserved. Raises :class:`Unresolved` when the
+    Returns the referenced value with its type preserved. Raises `Unresolved` when the
     data does not exist; for ``$inputs.<name>`` that was not given, ``absent_input`` is set
     (also when a pointer follows). Dotted names (``$inputs.a.b``) resolve to the longest
     existing exact key, the rest being member navigation. ``#`` alone gives the whole value.
@@ -150,12 +150,13 @@ def render_text(value: Any) -> str:
 def evaluate_value(
     value: Value, ctx: ExpressionContext, *, omit_absent_inputs: bool = False
 ) -> Any:
-    """Evaluate a compiled value (see :func:`~arazzo_engine.expressions.compile_value`).
+    """Evaluate a compiled value (see [`compile_value`][arazzo_engine.expressions.compile_value]).
 
-    Builds fresh lists and dicts on every call. With ``omit_absent_inputs``, a map member or
-    list item whose value is a whole-value expression naming an input that was not given
-    (:class:`Unresolved` with ``absent_input``) is left out instead of failing; any other
-    :class:`Unresolved` propagates.
+    Builds fresh lists and dicts on every call. With ``omit_absent_inputs``, a map member
+    whose value is a whole-value expression naming an input that was not given
+    (`Unresolved` with ``absent_input``) is left out instead of failing; a list item
+    like that is never left out (it would shift the indices of the items after it): it raises
+    `Unresolved` naming the input. Any other `Unresolved` propagates.
     """
     if isinstance(value, Literal):
         return value.value
@@ -172,8 +173,9 @@ def evaluate_value(
             try:
                 items.append(evaluate_value(item, ctx, omit_absent_inputs=omit_absent_inputs))
             except Unresolved as exc:
-                if not (omit_absent_inputs and _absent(item, exc)):
-                    raise
+                if omit_absent_inputs and _absent(item, exc):
+                    raise absent_array_item(exc) from None
+                raise
         return items
     members: dict[Any, Any] = {}
     for key, item in value.items:
@@ -185,6 +187,14 @@ def evaluate_value(
     return members
 
 
+def absent_array_item(exc: Unresolved) -> Unresolved:
+    """The failure for an array item naming an optional input that was not given."""
+    return Unresolved(
+        f"input {exc.absent_input!r} was not given and is an array item "
+        "(an array item is never left out: the items after it would shift)"
+    )
+
+
 def _absent(item: Value, exc: Unresolved) -> bool:
     return isinstance(item, Expression) and exc.absent_input is not None
 
@@ -194,7 +204,7 @@ def _absent(item: Value, exc: Unresolved) -> bool:
 
 @dataclass(frozen=True)
 class UnresolvedOperand:
-    """Marker in :attr:`ConditionResult.operands` for an operand that could not be resolved."""
+    """Marker in `ConditionResult.operands` for an operand that could not be resolved."""
 
     reason: str
 
@@ -208,7 +218,7 @@ class ConditionResult:
 
     ``passed`` is the verdict; ``reason`` says why it failed (``None`` when it passed);
     ``operands`` pairs the source text of each runtime-expression operand (with navigation,
-    in source order, each text once) with its value, or an :class:`UnresolvedOperand`.
+    in source order, each text once) with its value, or an `UnresolvedOperand`.
     """
 
     passed: bool
@@ -407,8 +417,8 @@ def evaluate_condition(condition: Condition | str, ctx: ExpressionContext) -> Co
     ``&&`` and ``||`` short-circuit; an operand on the evaluated path that cannot be resolved
     fails the whole condition with a reason such as
     ``"$response.body#/x could not be resolved: member 'x' not found"``. Never raises
-    :class:`Unresolved`. Every expression operand is still evaluated for
-    :attr:`ConditionResult.operands`, so a report can show each side's value.
+    `Unresolved`. Every expression operand is still evaluated for
+    `ConditionResult.operands`, so a report can show each side's value.
     """
     if isinstance(condition, str):
         condition = parse_condition(condition)

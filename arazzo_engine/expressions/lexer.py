@@ -1,7 +1,7 @@
 """Character-level scanning: runtime expressions and the tokens of simple conditions.
 
 The runtime-expression grammar (Arazzo 1.1 ABNF, which restates 1.0.1 with identifier rules) is
-regular, so it is scanned here in one pass by :func:`scan_expression`. Where an expression ends
+regular, so it is scanned here in one pass by `scan_expression`. Where an expression ends
 depends on where it sits (the scanning *mode*):
 
 * ``"whole"``: the expression is a whole string; names, references and pointers run to the end
@@ -9,9 +9,11 @@ depends on where it sits (the scanning *mode*):
 * ``"template"``: inside ``{$...}``; everything stops at ``}``.
 * ``"condition"``: an operand of a simple condition; everything stops at whitespace, an
   operator character, a parenthesis or a bracket, so that ``.member`` and ``[index]`` after the
-  expression are navigation on its value.
+  expression are navigation on its value. A JSON pointer (after ``#/``) is the exception: as
+  RFC 6901 says, ``.``, ``[`` and ``]`` are ordinary characters of its reference tokens, so
+  ``$response.body#/filter[0]`` reads the member ``filter[0]``, exactly as in outputs.
 
-:func:`tokenize_condition` turns a condition into :class:`Token` objects; a runtime expression
+`tokenize_condition` turns a condition into `Token` objects; a runtime expression
 with its navigation is one ``operand`` token.
 """
 
@@ -46,14 +48,15 @@ _FREE = {  # unrestricted names (query/path names, source description references
 _POINTER_SEGMENT = {  # reference-token characters other than '~' escapes
     "whole": re.compile(r"[^/~{}\x00-\x1f]+"),
     "template": re.compile(r"[^/~{}\x00-\x1f]+"),
-    "condition": re.compile(r"""[^/~{}\s()\[\]=!<>&|'"]+"""),
+    # RFC 6901: after '#/', '[' ']' and '.' are ordinary characters of a reference token.
+    "condition": re.compile(r"""[^/~{}\s()=!<>&|'"]+"""),
 }
 _COMPONENT_KINDS = ("parameters", "successActions", "failureActions", "inputs")
 _SOURCES = ("header", "query", "path", "body")
 
 
 class _Scanner:
-    """A cursor over ``text`` that raises :class:`ExpressionError` at the failing offset."""
+    """A cursor over ``text`` that raises `ExpressionError` at the failing offset."""
 
     def __init__(self, text: str, pos: int, mode: Mode) -> None:
         self.text = text
@@ -123,7 +126,7 @@ def scan_expression(text: str, start: int, mode: Mode) -> tuple[RuntimeExpressio
     """Scan one runtime expression that begins with ``$`` at ``text[start]``.
 
     Returns the expression and the offset just after it; the caller checks what follows.
-    Raises :class:`ExpressionError` (position relative to ``text``) when it is malformed.
+    Raises `ExpressionError` (position relative to ``text``) when it is malformed.
     """
     s = _Scanner(text, start, mode)
     if not text.startswith("$", start):
@@ -203,7 +206,7 @@ TokenKind = Literal[
 
 @dataclass(frozen=True)
 class Token:
-    """One condition token. ``value`` is the parsed value (see :func:`tokenize_condition`)."""
+    """One condition token. ``value`` is the parsed value (see `tokenize_condition`)."""
 
     kind: TokenKind
     value: Any

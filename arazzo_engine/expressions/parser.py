@@ -1,8 +1,8 @@
 """Parsers: runtime expressions, string templates, compiled values and simple conditions.
 
-Parse once, evaluate many: :func:`parse_expression`, :func:`parse_template` and
-:func:`parse_condition` are cached on their text (the same text gives the same object), and
-:func:`compile_value` turns any JSON value into a tree of nodes that the evaluator walks
+Parse once, evaluate many: `parse_expression`, `parse_template` and
+`parse_condition` are cached on their text (the same text gives the same object), and
+`compile_value` turns any JSON value into a tree of nodes that the evaluator walks
 without parsing again.
 """
 
@@ -41,7 +41,7 @@ _CACHE_SIZE = 4096
 def parse_expression(text: str) -> RuntimeExpression:
     """Parse ``text`` as exactly one runtime expression (``$inputs.id``, ``$statusCode``...).
 
-    Raises :class:`ExpressionError` with the 0-based offset of the problem when ``text`` is not
+    Raises `ExpressionError` with the 0-based offset of the problem when ``text`` is not
     a runtime expression in its entirety.
     """
     expression, end = scan_expression(text, 0, "whole")
@@ -61,10 +61,10 @@ def parse_expression(text: str) -> RuntimeExpression:
 def parse_template(text: str) -> Literal | Template:
     """Parse a string in which runtime expressions are embedded as ``{$...}``.
 
-    Returns a :class:`Literal` when the string embeds nothing (a lone ``{`` or ``}`` is plain
-    text), else a :class:`Template`, which always evaluates to a string. Use
-    :func:`compile_value` for values where a whole string may also be one expression.
-    Raises :class:`ExpressionError` when a ``{$`` does not start a well-formed ``{$...}``.
+    Returns a `Literal` when the string embeds nothing (a lone ``{`` or ``}`` is plain
+    text), else a `Template`, which always evaluates to a string. Use
+    `compile_value` for values where a whole string may also be one expression.
+    Raises `ExpressionError` when a ``{$`` does not start a well-formed ``{$...}``.
     """
     parts: list[str | RuntimeExpression] = []
     literal_start = 0
@@ -103,11 +103,11 @@ def _compile_string(text: str) -> Literal | Expression | Template:
 def compile_value(value: Any) -> Value:
     """Compile a JSON value (as loaded from YAML/JSON) into a tree of value nodes.
 
-    Strings: the whole string is one runtime expression -> :class:`Expression` (evaluates to
-    the referenced value, type preserved); it embeds ``{$...}`` -> :class:`Template`; otherwise
-    -> :class:`Literal` (also a string that starts with ``$`` but is not an expression, such as a
-    JSONPath ``$.items[*]``). Mappings -> :class:`MapValue` (keys literal), lists and tuples ->
-    :class:`ListValue`, anything else -> :class:`Literal`. Raises :class:`ExpressionError` for a
+    Strings: the whole string is one runtime expression -> `Expression` (evaluates to
+    the referenced value, type preserved); it embeds ``{$...}`` -> `Template`; otherwise
+    -> `Literal` (also a string that starts with ``$`` but is not an expression, such as a
+    JSONPath ``$.items[*]``). Mappings -> `MapValue` (keys literal), lists and tuples ->
+    `ListValue`, anything else -> `Literal`. Raises `ExpressionError` for a
     malformed embedded ``{$...}``.
     """
     if isinstance(value, str):
@@ -258,6 +258,6 @@ def parse_condition(text: str) -> Condition:
     Grammar: ``or := and ("||" and)*``, ``and := unary ("&&" unary)*``,
     ``unary := "!" unary | "(" or ")" | operand [op operand]`` with ``op`` one of
     ``== != < <= > >=`` (not chained), ``operand := literal | $expression (.member | [index])*``.
-    Raises :class:`ExpressionError` with the offset of the problem when malformed.
+    Raises `ExpressionError` with the offset of the problem when malformed.
     """
     return Condition(text, _ConditionParser(text).parse())

@@ -6,9 +6,9 @@ URI-fragment form used by runtime expressions, ``$response.body#/items/0``) is a
 ignored; no percent-decoding is done. Array indices are decimal without leading zeros; ``-``
 (past the end) never names an existing element.
 
-Resolution failures raise :class:`Unresolved` with a reason naming the missing member, the bad
+Resolution failures raise `Unresolved` with a reason naming the missing member, the bad
 index, or the value that is not a container. Malformed pointers raise
-:class:`~arazzo_engine.errors.ExpressionError` with the offset of the problem.
+[`ExpressionError`][arazzo_engine.errors.ExpressionError] with the offset of the problem.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def escape(token: str) -> str:
 
 
 def unescape(token: str) -> str:
-    """Undo :func:`escape`: ``~1`` -> ``/`` first, then ``~0`` -> ``~`` (RFC 6901 §4)."""
+    """Undo `escape`: ``~1`` -> ``/`` first, then ``~0`` -> ``~`` (RFC 6901 §4)."""
     return token.replace("~1", "/").replace("~0", "~")
 
 
@@ -51,7 +51,7 @@ def join_pointer(tokens: Iterable[str]) -> str:
 def parse_pointer(pointer: str) -> tuple[str, ...]:
     """Split a pointer (``""``, ``"/a/b"`` or ``"#/a/b"``) into its unescaped reference tokens.
 
-    Raises :class:`ExpressionError` when the pointer does not start with ``/`` or contains a
+    Raises `ExpressionError` when the pointer does not start with ``/`` or contains a
     ``~`` that is not ``~0`` or ``~1``.
     """
     offset = 1 if pointer.startswith("#") else 0
@@ -101,8 +101,8 @@ def _is_array(value: Any) -> bool:
 def resolve_pointer(document: Any, pointer: str | Sequence[str]) -> Any:
     """Return the value ``pointer`` designates inside ``document``.
 
-    ``pointer`` is a pointer string (see :func:`parse_pointer`) or a sequence of already
-    unescaped tokens. Raises :class:`Unresolved` when a member is missing, an index is not a
+    ``pointer`` is a pointer string (see `parse_pointer`) or a sequence of already
+    unescaped tokens. Raises `Unresolved` when a member is missing, an index is not a
     valid index or out of range, or a token would descend into a scalar.
     """
     tokens = parse_pointer(pointer) if isinstance(pointer, str) else tuple(pointer)
@@ -148,8 +148,8 @@ def set_pointer(document: Any, pointer: str | Sequence[str], value: Any) -> Any:
     Objects and arrays along the path are copied (shallow), everything else is shared. The
     last token may name a new object member, replace an existing array element, or append to
     an array (``-`` or an index equal to its length). The empty pointer replaces the whole
-    document. Raises :class:`Unresolved` when an intermediate member is missing or the parent
-    is not a container, :class:`ExpressionError` when the pointer is malformed.
+    document. Raises `Unresolved` when an intermediate member is missing or the parent
+    is not a container, `ExpressionError` when the pointer is malformed.
     """
     tokens = parse_pointer(pointer) if isinstance(pointer, str) else tuple(pointer)
     if not tokens:

@@ -20,7 +20,10 @@ __all__ = [
     "scalar_text",
 ]
 
-_RESERVED = ":/?#[]@!$&'()*+,;="
+# What ``allowReserved`` leaves as is: RFC 3986 reserved characters, except ``#``, which would
+# end the query and start a fragment (never data in a query value). Everything else, non-ASCII
+# included, is percent-encoded as UTF-8.
+_RESERVED = ":/?[]@!$&'()*+,;="
 
 
 def scalar_text(value: Any) -> str:

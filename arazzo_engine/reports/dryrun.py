@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from ..auth.sigv4 import AwsSettings
 from ..auth.sources import AuthResolver, SourceAuth
+from ..console import _wrap_lines
 from ..criteria import Composite, evaluate
 from ..document.plan import StepPlan, WorkflowPlan
 from ..errors import ArazzoError
@@ -26,12 +27,20 @@ from ..expressions import (
     ListValue,
     Literal,
     MapValue,
+    RuntimeExpression,
+    Template,
     Unresolved,
     evaluate_expression,
     references,
 )
+from ..media import is_json_media_type
 from ..openapi.servers import server_url
-from ..requests import RequestBuildError, build_request
+from ..requests import (
+    RequestBuildError,
+    body_content_type,
+    build_request,
+    render_body_template,
+)
 from ..results import redact_headers
 from ..run.context import RunMemory, StepContext, WorkflowState
 
@@ -48,6 +57,9 @@ class DryStep:
     url: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: Any = None
+    #: the body as the text that would be sent, for media types other than JSON and multipart
+    #: (form, XML, text); ``None`` otherwise
+    body_text: str | None = None
     auth: str | None = None
     unresolved: list[str] = field(default_factory=list)
     criteria: list[str] = field(default_factory=list)
@@ -97,6 +109,31 @@ def _resolve(value: Any, ctx: StepContext, unresolved: list[str]) -> Any:
         is_list = isinstance(value, ListValue) or (isinstance(value, Composite) and value.is_list)
         return [v for _, v in items] if is_list else dict(items)
     return _marker(value, ctx, unresolved)
+
+
+def _payload(step: StepPlan, ctx: StepContext, unresolved: list[str]) -> Literal | Template | Any:
+    """The payload to build the request from. A string template is rendered here, escaped for
+    its media type as a run would, with ``<expression>`` markers for what cannot be known."""
+    body = step.body
+    assert body is not None and step.operation is not None
+    payload = body.payload
+    if not isinstance(payload, Template):
+        return Literal(_resolve(payload, ctx, unresolved))
+    media = (body_content_type(body, step.operation) or "").split(";", 1)[0].strip().lower()
+
+    def marker(expression: RuntimeExpression, exc: Unresolved) -> str:
+        note = f"{expression.text}: {exc.reason}"
+        if note not in unresolved:
+            unresolved.append(note)
+        return f"<{expression.text}>"
+
+    text = render_body_template(payload, media, ctx, marker)
+    if is_json_media_type(media):
+        try:
+            return Literal(json.loads(text))
+        except ValueError:
+            pass  # the request builder reports it
+    return Literal(text)
 
 
 def _absent(value: Any, ctx: StepContext) -> bool:
@@ -182,7 +219,7 @@ def dry_run(
         if body is not None:
             body = dataclasses.replace(
                 body,
-                payload=Literal(_resolve(body.payload, ctx, dry.unresolved)),
+                payload=_payload(step, ctx, dry.unresolved),
                 replacements=tuple(
                     (target, Literal(_resolve(v, ctx, dry.unresolved)))
                     for target, v in body.replacements
@@ -199,9 +236,17 @@ def dry_run(
             continue
         request = call.request
         dry.method = request.method
-        dry.url = unquote(str(request.url))
+        dry.url = resolver.redactor.url(unquote(str(request.url)))
         dry.headers = redact_headers(request.headers.multi_items())
         dry.body = call.body
+        media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        if (
+            request.content
+            and not is_json_media_type(media)
+            and media != "multipart/form-data"
+            and (isinstance(call.body, str) or media == "application/x-www-form-urlencoded")
+        ):
+            dry.body_text = request.content.decode("utf-8", errors="replace")
         found.append(dry)
     return found
 
@@ -221,12 +266,15 @@ def format_dry_run(plan: WorkflowPlan, steps: list[DryStep]) -> list[str]:
     for dry in steps:
         lines.append(f"  step {dry.step_id}  {_target(dry.target)}")
         if dry.method and dry.url:
-            lines.append(f"     {dry.method} {dry.url}")
+            lines.append(_URL_MARK + f"     {dry.method} {dry.url}")
         for name, value in dry.headers:
             if name.lower() in ("host", "content-length"):
                 continue
             lines.append(f"     {name}: {value}")
-        if dry.body is not None:
+        if dry.body_text is not None:
+            text = dry.body_text
+            lines.append("     body: " + (text if len(text) <= 500 else text[:497] + "..."))
+        elif dry.body is not None:
             text = json.dumps(dry.body, ensure_ascii=False, default=str)
             lines.append("     body: " + (text if len(text) <= 500 else text[:497] + "..."))
         if dry.auth:
@@ -240,12 +288,19 @@ def format_dry_run(plan: WorkflowPlan, steps: list[DryStep]) -> list[str]:
     return [part for line in lines for part in _wrap(line)]
 
 
-def _wrap(line: str, width: int = 80) -> list[str]:
-    if len(line) <= width:
+_URL_MARK = "\x00url\x00"
+
+
+def _wrap(line: str) -> list[str]:
+    """Wrap at spaces, the continuation indented under the text; a token longer than a line is
+    never cut, and a URL line is never wrapped (it stays one line to copy)."""
+    if line.startswith(_URL_MARK):
+        return [line[len(_URL_MARK) :]]
+    indent = len(line) - len(line.lstrip(" "))
+    head, _, rest = line[indent:].partition(" ")
+    prefix = " " * indent + head + " "
+    if not rest:
         return [line]
-    parts = [line[:width]]
-    rest = line[width:]
-    while rest:
-        parts.append("       " + rest[: width - 7])
-        rest = rest[width - 7 :]
-    return parts
+    lines = _wrap_lines(prefix, rest, break_long_words=False)
+    # continuation lines aligned two columns in from the line's own indentation
+    return [lines[0], *(" " * (indent + 2) + piece.lstrip(" ") for piece in lines[1:])]

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..redact import is_secret_schema
 from ..results import REDACTED, RunResult
 
 __all__ = ["REPORT_FORMAT", "mask_inputs", "to_report"]
 
 #: Version of the report layout; bumped on incompatible changes.
 REPORT_FORMAT = 1
-
-_SECRET_NAME = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|api[-_]?key|apikey|credential|private[-_]?key|"
-    r"session[-_]?key|auth)",
-    re.IGNORECASE,
-)
-
-
-def _is_secret(name: str, schema: Any) -> bool:
-    if isinstance(schema, Mapping) and (
-        schema.get("format") == "password"
-        or schema.get("writeOnly") is True
-        or schema.get("x-secret") is True
-    ):
-        return True
-    return bool(_SECRET_NAME.search(name))
 
 
 def mask_inputs(
@@ -36,15 +20,15 @@ def mask_inputs(
     """A copy of ``inputs`` with secret values replaced by ``***``.
 
     An input is secret when its schema says ``format: password``, ``writeOnly: true`` or
-    ``x-secret: true``, or when its name looks like one (password, secret, token, api key,
-    credential, private key, auth...). Nested objects are masked by the same rules.
+    ``x-secret: true`` (the rule the run uses to mask those values everywhere). Nested
+    objects are masked by their own schemas.
     """
     properties = (schema or {}).get("properties") if isinstance(schema, Mapping) else None
     props: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
     out: dict[str, Any] = {}
     for name, value in inputs.items():
         sub = props.get(name)
-        if _is_secret(str(name), sub):
+        if is_secret_schema(sub):
             out[name] = REDACTED
         elif isinstance(value, Mapping):
             out[name] = mask_inputs(value, sub if isinstance(sub, Mapping) else None)

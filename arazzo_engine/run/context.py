@@ -1,4 +1,4 @@
-"""The data runtime expressions read during a run: an :class:`ExpressionContext` for one step."""
+"""The data runtime expressions read during a run: an `ExpressionContext` for one step."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def _header(headers: httpx.Headers, name: str) -> str:
 
 
 class StepContext:
-    """The :class:`~arazzo_engine.expressions.ExpressionContext` of one step in one run."""
+    """The [`ExpressionContext`][arazzo_engine.expressions.ExpressionContext] of one step in one
+    run."""
 
     def __init__(
         self,

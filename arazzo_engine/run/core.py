@@ -1,9 +1,9 @@
 """The run loop, free of I/O.
 
-:func:`execute` is a generator. It yields :class:`Send` (a request to send) and :class:`Sleep`
+`execute` is a generator. It yields `Send` (a request to send) and `Sleep`
 (a wait before a retry) commands, and is sent back an ``httpx.Response`` (body read) or a
-:class:`TransportFailure` for each ``Send``. When the workflow ends it returns a
-:class:`~arazzo_engine.results.RunResult`. The synchronous and asynchronous drivers, and tests,
+`TransportFailure` for each ``Send``. When the workflow ends it returns a
+[`RunResult`][arazzo_engine.results.RunResult]. The synchronous and asynchronous drivers, and tests,
 all drive this same generator.
 """
 
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import jsonschema
@@ -26,14 +28,14 @@ from ..contract import check_response
 from ..criteria import Composite, CriterionOutcome, Selector, check, evaluate
 from ..document.model import Document
 from ..document.plan import ActionPlan, StepPlan, WorkflowPlan
-from ..errors import ArazzoError, InputError
+from ..errors import ArazzoError, ConfigurationError, InputError
 from ..expressions import (
     Unresolved,
     UnresolvedOperand,
     evaluate_expression,
     references,
 )
-from ..media import error_summary
+from ..media import error_summary, is_json_media_type
 from ..openapi.servers import server_url
 from ..redact import Redactor, secret_input_values
 from ..requests import RequestBuildError, build_request
@@ -70,6 +72,8 @@ __all__ = [
 
 #: The most step executions one run may make (goto loops and retries included).
 DEFAULT_MAX_STEPS = 1000
+#: The longest a retry may wait (seconds), whatever retryAfter or Retry-After ask for.
+DEFAULT_MAX_WAIT = 600.0
 #: The longest nesting of workflow steps.
 MAX_DEPTH = 32
 
@@ -109,14 +113,16 @@ Reply = httpx.Response | TransportFailure | None
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Options of one run. See :func:`arazzo_engine.run_workflow`."""
+    """Options of one run. See [`arazzo_engine.run_workflow`][arazzo_engine.run_workflow]."""
 
     servers: Mapping[str, str] = field(default_factory=dict)
     server_variables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     aws: AwsSettings | None = None
     timeout: float = 30.0
     max_steps: int = DEFAULT_MAX_STEPS
-    #: credentials: a mapping or a provider callable (see :mod:`arazzo_engine.auth.credentials`)
+    max_wait: float = DEFAULT_MAX_WAIT
+    #: credentials: a mapping or a provider callable (see
+    #: [`arazzo_engine.auth.credentials`][arazzo_engine.auth.credentials])
     auth: Any = None
     #: where else credentials come from (a credentials file, the environment)
     credential_store: CredentialStore | None = None
@@ -156,14 +162,16 @@ def _retry_after(response: httpx.Response | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf", "nan" and negative numbers are not delays: ignore the header
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class _Runner:
@@ -190,12 +198,36 @@ class _Runner:
         if self.options.observer is not None:
             self.options.observer(event)
 
-    def prepare_auth(self, plan: WorkflowPlan) -> None:
-        """Resolve the auth of every operation the run may call, before any request."""
-        for reachable in _reachable(plan):
-            for step in reachable.steps:
+    def prepare(self, plan: WorkflowPlan) -> None:
+        """Before any request: check the options name real sources, and resolve the auth and
+        the base URL of every operation the run may call, so that missing credentials or a
+        bad server variable stop the run before it sends anything."""
+        reachable = _reachable(plan)
+        known = {name for p in reachable for name in p.document.sources}
+        for option, given in (
+            ("servers", self.options.servers),
+            ("server_variables", self.options.server_variables),
+        ):
+            unknown = sorted(set(given) - known)
+            if unknown:
+                raise ConfigurationError(
+                    f"{option} names source(s) {', '.join(map(repr, unknown))}, which this "
+                    f"workflow does not use (sources: {', '.join(sorted(known)) or 'none'})"
+                )
+        for source, url in self.options.servers.items():
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ConfigurationError(
+                    f"servers[{source!r}] = {url!r}: a base URL must be http(s)://host[...]"
+                )
+        if not self.options.timeout > 0:
+            raise ConfigurationError(f"timeout must be above 0 seconds, not {self.options.timeout}")
+        if isinstance(self.options.auth, Mapping):
+            _check_credential_names(self.options.auth, reachable)
+        for workflow in reachable:
+            for step in workflow.steps:
                 if step.operation is not None:
-                    self.operation_auth(reachable.document, step)
+                    self.base_url(workflow, step, self.operation_auth(workflow.document, step))
 
     def operation_auth(self, document: Document, step: StepPlan) -> SourceAuth:
         operation = step.operation
@@ -357,6 +389,13 @@ class _Runner:
             delay = _retry_after(response)
             if delay is None:
                 delay = action.retry_after or 0.0
+            if delay > self.options.max_wait:
+                return _Outcome(
+                    False,
+                    f"step {step.step_id!r} failed: {record.error}; retrying it means waiting "
+                    f"{delay:g} s, more than the longest wait allowed ({self.options.max_wait:g} s"
+                    ", max_wait / --max-wait)",
+                )
             if delay > 0:
                 self.emit(
                     RetryWaiting(
@@ -475,9 +514,20 @@ class _Runner:
             return ctx
         exchange.response = reply
         state.last_exchange = exchange
+        self.redactor.add_sent_headers(reply.request.headers.multi_items())
         record.request = RecordedRequest.from_httpx(reply.request, self.redactor)
         record.response = RecordedResponse.from_httpx(reply, self.redactor)
         record.status_code = reply.status_code
+        content_type = reply.headers.get("content-type")
+        if (
+            reply.content
+            and is_json_media_type(content_type)
+            and isinstance(exchange.response_body(), str)
+        ):
+            self.warnings.append(
+                f"step {step.step_id!r}: the response says {content_type} but its body is not "
+                "valid JSON; expressions read it as text"
+            )
         self.judge(step, ctx, record, lambda: reply.is_success, error_summary(reply))
         if self.options.contract != "off":
             self.check_contract(plan, step, record, reply)
@@ -630,6 +680,29 @@ def _strings(value: Any) -> list[str]:
     return [] if value is None or isinstance(value, bool) else [str(value)]
 
 
+def _check_credential_names(auth: Mapping[str, Any], reachable: list[WorkflowPlan]) -> None:
+    """Every key of an ``auth`` mapping names a source, a security scheme, or
+    ``SOURCE:SCHEME`` of the documents this run uses: a typo would otherwise send nothing, or
+    the wrong credential, without a word."""
+    sources: set[str] = set()
+    schemes: set[str] = set()
+    for workflow in reachable:
+        for name, source in workflow.document.sources.items():
+            sources.add(name)
+            data = source.openapi.data if source.openapi is not None else {}
+            components = data.get("components") or {}
+            for scheme in components.get("securitySchemes") or {}:
+                schemes.add(str(scheme))
+                schemes.add(f"{name}:{scheme}")
+    unknown = sorted(k for k in auth if k not in sources and k not in schemes)
+    if unknown:
+        names = ", ".join(sorted(n for n in schemes if ":" in n)) or "none"
+        raise ConfigurationError(
+            f"credentials given for {', '.join(map(repr, unknown))}, which names no source or "
+            f"security scheme of this workflow (SOURCE:SCHEME: {names})"
+        )
+
+
 def _reachable(plan: WorkflowPlan) -> list[WorkflowPlan]:
     """The plan and every workflow it can start: workflow steps, dependencies, goto/retry."""
     found: dict[tuple[str, str], WorkflowPlan] = {}
@@ -691,7 +764,7 @@ def execute(
             [runner.redactor.text(v) for v in exc.violations],
             exc.location,
         ) from None
-    runner.prepare_auth(plan)
+    runner.prepare(plan)
     result = RunResult(plan.workflow_id, False, inputs=given)
     try:
         state = yield from runner.workflow(plan, given, 0)

@@ -1,7 +1,7 @@
 """The two front ends that drive the run loop over httpx: synchronous and asynchronous.
 
-They share every line of run logic (:mod:`.core`); all they do is send, sleep, and turn
-transport exceptions into :class:`~.core.TransportFailure` replies.
+They share every line of run logic (`.core`); all they do is send, sleep, and turn
+transport exceptions into `TransportFailure` replies.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def _total_exceeded(command: Send) -> httpx.TimeoutException:
 def _failure(command: Send, exc: Exception) -> TransportFailure:
     if isinstance(exc, httpx.TimeoutException):
         reason = f"timed out after {command.timeout:g} s ({type(exc).__name__})"
-    elif isinstance(exc, ArazzoError):
-        reason = str(exc)
+    elif isinstance(exc, ArazzoError):  # the auth flow could not produce the request
+        return TransportFailure(f"request not sent: {exc}", command.request)
     else:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return TransportFailure(f"no response from {command.request.url}: {reason}", command.request)

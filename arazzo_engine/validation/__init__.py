@@ -99,7 +99,7 @@ def _bind(model: Document, so_far: Report) -> list[Problem]:
 def validate(document: str | os.PathLike[str] | Document, *, strict: bool = False) -> Report:
     """Check an Arazzo document and return every problem found.
 
-    ``document`` is a path, a URL or a loaded :class:`~arazzo_engine.Document` (its already
+    ``document`` is a path, a URL or a loaded [`Document`][arazzo_engine.Document] (its already
     loaded source descriptions are reused). Structural checks use our Arazzo 1.0 or 1.1 JSON
     Schema, chosen by the ``arazzo`` field; semantic checks follow. ``strict`` turns warnings
     (e.g. an unreadable source description) into errors.

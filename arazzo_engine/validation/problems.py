@@ -1,4 +1,4 @@
-"""The validator's result types: :class:`Problem` and :class:`Report`."""
+"""The validator's result types: `Problem` and `Report`."""
 
 from __future__ import annotations
 

@@ -230,6 +230,7 @@ class _Checker:
         own = self.parameter_list(step.get("parameters"), _j(at, "parameters"), step)
         if operation is not None:
             self.required_parameters(operation, {**inherited, **own}, at, step_id)
+            self.undeclared_parameters(operation, own, step_id)
         self.request_body(step.get("requestBody"), _j(at, "requestBody"), workflow)
         for index, criterion in _items(step.get("successCriteria")):
             self.criterion(criterion, _j(at, "successCriteria", index), workflow)
@@ -539,6 +540,30 @@ class _Checker:
                 f"step {step_id!r}: {operation.describe()} requires {parameter.location} "
                 f"parameter {parameter.name!r}, which neither the step nor its workflow gives",
                 at,
+            )
+
+    def undeclared_parameters(
+        self,
+        operation: Operation,
+        own: Mapping[tuple[str, str | None], str],
+        step_id: str,
+    ) -> None:
+        """A warning for each path/query/header/cookie parameter the step sends that the
+        operation does not declare (likely a typo; header names compare case-insensitively)."""
+        declared = {parameter.key for parameter in operation.parameters}
+        for (name, where), at in own.items():
+            if where not in ("path", "query", "header", "cookie"):
+                continue
+            if where == "header" and name in _IGNORED_HEADERS:
+                continue  # OpenAPI: never declared as parameters (media types, security)
+            if (name, where) in declared:
+                continue
+            self.add(
+                "undeclared-parameter",
+                f"step {step_id!r}: {operation.describe()} declares no {where} parameter "
+                f"{name!r} (a typo?); it is sent as given",
+                at,
+                "warning",
             )
 
     # -- components ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from .problems import Problem
 __all__ = ["check_structure", "schema_for", "schema_version"]
 
 _STEP = re.compile(r"^/workflows/\d+/steps/\d+$")
+_STEP_PARAMETER = re.compile(r"^/workflows/\d+/steps/\d+/parameters/\d+$")
 
 
 def schema_version(data: Any) -> str:
@@ -74,8 +75,21 @@ def _step_message(instance: Any, version: str) -> str:
 def _describe(error: ValidationError, version: str) -> tuple[str, ValidationError]:
     """A readable message for ``error`` and the error it is about (a deeper one for oneOf)."""
     pointer = _pointer(error)
+    if (
+        error.validator == "oneOf"
+        and _STEP_PARAMETER.match(pointer)
+        and isinstance(error.instance, dict)
+        and "in" not in error.instance
+        and "reference" not in error.instance
+    ):
+        return "a parameter of an operation step needs 'in' (path, query, header or cookie)", error
     if error.validator in ("oneOf", "anyOf") and _STEP.match(pointer):
-        deeper = [e for e in error.context or () if e.validator not in ("required", "not", "oneOf")]
+        deeper = [
+            e
+            for e in error.context or ()
+            if e.validator not in ("required", "not", "oneOf")
+            or (e.validator == "oneOf" and _STEP_PARAMETER.match(_pointer(e)))
+        ]
         if deeper:
             chosen = best_match(deeper)
             if chosen is not None and len(chosen.absolute_path) > len(error.absolute_path):

@@ -46,6 +46,7 @@ class Ctx:
             "tags": ["a", "b"],
             "obj": {"k": "V"},
             "a.b": "dotted",
+            "filter[0]": "literal-key",
         }
     )
     headers: dict[str, str] = field(
@@ -175,8 +176,11 @@ PASSING = [
     "$response.body#/ok != 1",
     "$inputs.flag",
     # navigation after the expression
-    "$response.body#/items[0].id == 'i1'",
-    "$response.body#/items[1].n == 2",
+    "$response.body#/items/0/id == 'i1'",
+    "$response.body#/items/1/n == 2",
+    # RFC 6901: after '#/', brackets and dots belong to the pointer's reference token
+    "$response.body#/filter[0] == 'literal-key'",
+    "$response.body#/a.b == 'dotted'",
     "$response.body.items[1].id == 'I2'",
     "$response.body.data[0].id == 10",
     "$response.body.obj.k == 'v'",
@@ -296,8 +300,8 @@ REASONS: list[tuple[str, str]] = [
     ("$statusCode == 404 && $response.body#/id == 8", "$response.body#/id is 7, expected == 8"),
     ("$response.body#/x == 1", "$response.body#/x could not be resolved: member 'x' not found"),
     (
-        "$response.body#/items[5].id == 'x'",
-        "$response.body#/items[5].id could not be resolved: "
+        "$response.body#/items/5/id == 'x'",
+        "$response.body#/items/5/id could not be resolved: "
         "index 5 out of range (array of length 2)",
     ),
     (
@@ -344,12 +348,12 @@ def test_unresolved_fails_never_raises() -> None:
 
 def test_operands_report_each_side() -> None:
     result = run(
-        "$statusCode == 200 && $response.body#/items[0].id == 'i1' && $inputs.limit > $statusCode"
+        "$statusCode == 200 && $response.body#/items/0/id == 'i1' && $inputs.limit > $statusCode"
     )
     assert not result.passed
     assert result.operands == (
         ("$statusCode", 200),
-        ("$response.body#/items[0].id", "i1"),
+        ("$response.body#/items/0/id", "i1"),
         ("$inputs.limit", 10),
     )
 
@@ -418,18 +422,26 @@ def test_precedence_shape() -> None:
 
 
 def test_operand_navigation_shape() -> None:
-    node = parse_condition("$response.body#/items[0].id['x y'].z-1 != 1").node
+    node = parse_condition("$response.body.items[0].id['x y'].z-1 != 1").node
     assert isinstance(node, Comparison)
     left = node.left
     assert isinstance(left, ExpressionOperand)
-    assert left.expression.pointer == "/items"
-    assert left.path == (0, "id", "x y", "z-1")
-    assert left.text == "$response.body#/items[0].id['x y'].z-1"
+    assert left.expression.pointer is None
+    assert left.path == ("items", 0, "id", "x y", "z-1")
+    assert left.text == "$response.body.items[0].id['x y'].z-1"
     assert (left.start, left.end) == (0, len(left.text))
     node = parse_condition("$response.body.data[0].id == 1").node
     assert isinstance(node, Comparison) and isinstance(node.left, ExpressionOperand)
     assert node.left.expression.pointer is None
     assert node.left.path == ("data", 0, "id")
+    # after a '#/' pointer, '[' and '.' are part of the RFC 6901 reference token
+    node = parse_condition("$response.body#/filter[0].x == 1").node
+    assert isinstance(node, Comparison) and isinstance(node.left, ExpressionOperand)
+    assert node.left.expression.pointer == "/filter[0].x"
+    assert node.left.path == ()
+    node = parse_condition("($response.body#/a[1] == 1)").node
+    assert isinstance(node, Comparison) and isinstance(node.left, ExpressionOperand)
+    assert node.left.expression.pointer == "/a[1]"
     node = parse_condition("$steps.s.outputs.o.a.b").node
     assert isinstance(node, ExpressionOperand)
     assert node.expression.name == "o.a.b" and node.path == ()

@@ -707,7 +707,7 @@ def test_omit_absent_inputs() -> None:
             "id": "$inputs.id",
             "nickname": "$inputs.nickname",
             "address": {"city": "$inputs.city", "zip": "$inputs.zip#/code"},
-            "tags": ["$inputs.tag", "fixed", "$inputs.id"],
+            "tags": ["fixed", "$inputs.id"],
         }
     )
     ctx = FakeContext()
@@ -716,6 +716,10 @@ def test_omit_absent_inputs() -> None:
         "address": {},
         "tags": ["fixed", 42],
     }
+    # an array item is never left out (the items after it would shift): it fails, naming it
+    in_array = compile_value({"tags": ["$inputs.tag", "fixed", "$inputs.id"]})
+    with pytest.raises(Unresolved, match="input 'tag' was not given and is an array item"):
+        evaluate_value(in_array, ctx, omit_absent_inputs=True)
     with pytest.raises(Unresolved) as info:
         evaluate_value(compiled, ctx)
     assert info.value.absent_input == "nickname"

@@ -73,8 +73,10 @@ def test_json_is_read_as_json_with_duplicates_rejected() -> None:
     assert load_text('{"a": [1, 2.5, "x", null, true]}', "d.json").data == {
         "a": [1, 2.5, "x", None, True]
     }
-    with pytest.raises(DocumentError, match="duplicate key 'a'"):
-        load_text('{"a": 1, "a": 2}', "d.json")
+    with pytest.raises(DocumentError, match="duplicate key 'a'") as duplicate:
+        load_text('{\n  "a": 1,\n  "a": 2\n}', "d.json")
+    assert duplicate.value.location is not None
+    assert (duplicate.value.location.line, duplicate.value.location.column) == (3, 3)
     with pytest.raises(DocumentError) as info:
         load_text('{\n  "a": 1,\n  oops\n}', "d.json")
     assert info.value.location is not None

@@ -75,6 +75,11 @@ def test_query_defaults_and_encoding() -> None:
     assert query_pairs("c", ARRAY, None, None) == ["c=blue", "c=black", "c=brown"]
     assert query_pairs("q", "a b&c/d", None, None) == ["q=a%20b%26c%2Fd"]
     assert query_pairs("q", "a/b?c", None, None, allow_reserved=True) == ["q=a/b?c"]
+    # '#' would start a fragment: always encoded; non-ASCII always UTF-8 percent-encoded
+    assert query_pairs("q", "a b#frag&z=1", None, None, allow_reserved=True) == [
+        "q=a%20b%23frag&z=1"
+    ]
+    assert query_pairs("q", "x#caf\u00e9", None, None, allow_reserved=True) == ["q=x%23caf%C3%A9"]
     assert query_pairs("q", True, None, None) == ["q=true"]
 
 

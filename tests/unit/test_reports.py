@@ -76,10 +76,18 @@ def test_json_report_masks_secret_inputs() -> None:
         [_result()], schemas={"flow": {"properties": {"user": {"format": "password"}}}}
     )
     workflow = report["workflows"][0]
-    assert workflow["inputs"] == {"user": "***", "apiToken": "***"}
+    # only what the schema marks secret; a name that looks secret is not a rule
+    assert workflow["inputs"]["user"] == "***"
     assert report["success"] is False and workflow["steps"][1]["contract"]
-    assert mask_inputs({"nested": {"password": "x", "n": 1}}) == {
-        "nested": {"password": "***", "n": 1}
+    schema = {
+        "properties": {
+            "nested": {"properties": {"password": {"writeOnly": True}, "n": {}}},
+            "key": {"x-secret": True},
+        }
+    }
+    assert mask_inputs({"nested": {"password": "x", "n": 1}, "key": "k"}, schema) == {
+        "nested": {"password": "***", "n": 1},
+        "key": "***",
     }
 
 

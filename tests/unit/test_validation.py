@@ -430,3 +430,57 @@ def test_python_m_validate_prints_one_line_without_traceback(tmp_path: Path) -> 
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_operation_parameter_without_in_is_reported_at_the_parameter(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEAD
+        + """\
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: s
+        operationId: getPet
+        parameters: [{name: petId, in: path, value: 1}, {name: verbose, value: true}]
+""",
+    )
+    report = validate(path)
+    problem = only(report, "schema")
+    assert problem.message == (
+        "a parameter of an operation step needs 'in' (path, query, header or cookie)"
+    )
+    assert problem.pointer == "/workflows/0/steps/0/parameters/1"
+
+
+def test_a_parameter_the_operation_does_not_declare_is_a_warning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEAD
+        + """\
+workflows:
+  - workflowId: w
+    parameters: [{name: fromWorkflow, in: query, value: 1}]
+    steps:
+      - stepId: s
+        operationId: getPet
+        parameters:
+          - {name: petId, in: path, value: 1}
+          - {name: verbos, in: query, value: true}
+          - {name: x-trace, in: header, value: t}
+          - {name: X-Other, in: header, value: t}
+          - {name: session, in: cookie, value: c}
+          - {name: sesion, in: cookie, value: c}
+          - {name: Accept, in: header, value: application/json}
+""",
+    )
+    report = validate(path)
+    assert report.ok, [str(p) for p in report.problems]
+    found = {(p.pointer, p.severity) for p in report.problems if p.code == "undeclared-parameter"}
+    assert found == {
+        ("/workflows/0/steps/0/parameters/1", "warning"),
+        ("/workflows/0/steps/0/parameters/3", "warning"),
+        ("/workflows/0/steps/0/parameters/5", "warning"),
+    }
+    typo = next(p for p in report.problems if p.pointer.endswith("parameters/1"))
+    assert "declares no query parameter 'verbos'" in typo.message

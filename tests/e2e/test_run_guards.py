@@ -1,0 +1,133 @@
+"""Guards that keep a run bounded and its options honest, over real sockets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from arazzo_engine import BindingError, ConfigurationError, run_workflow
+from tests.conftest import ROOT
+from tests.support.http_server import Reply, ScriptedServer
+
+API = """\
+openapi: 3.1.0
+info: {title: t, version: "1"}
+servers:
+  - url: http://127.0.0.1:{port}/{stage}
+    variables:
+      port: {default: "9"}
+      stage: {default: v1, enum: [v1, v2]}
+paths:
+  /flaky:
+    get:
+      operationId: flaky
+      responses: {"200": {description: ok}}
+"""
+
+FLOW = """\
+arazzo: 1.0.1
+info: {title: t, version: "1"}
+sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
+workflows:
+  - workflowId: wf
+    steps:
+      - stepId: call
+        operationId: flaky
+        onFailure: [{name: again, type: retry, retryAfter: 0.01, retryLimit: 2}]
+        outputs:
+          missing: $response.body#/nope
+    outputs:
+      missing: $steps.call.outputs.missing
+"""
+
+
+@pytest.fixture
+def flow(tmp_path: Path) -> Path:
+    (tmp_path / "api.yaml").write_text(API)
+    (tmp_path / "flow.yaml").write_text(FLOW)
+    return tmp_path / "flow.yaml"
+
+
+@pytest.mark.parametrize("header", ["inf", "nan", "-5", "1e400", "Wed, 21 Oct 99999 07:28:00 GMT"])
+def test_nonsense_retry_after_falls_back_to_retry_after_seconds(
+    server: ScriptedServer, flow: Path, header: str
+) -> None:
+    server.route("GET", "/v1/flaky", Reply(503, headers={"Retry-After": header}), Reply(200, {}))
+    start = time.monotonic()
+    result = run_workflow(flow, "wf", servers={"api": server.url + "/v1"})
+    assert result.success, result.error
+    assert len(server.received) == 2
+    assert time.monotonic() - start < 5
+
+
+def test_a_retry_wait_longer_than_max_wait_fails_the_step_at_once(
+    server: ScriptedServer, flow: Path
+) -> None:
+    server.route("GET", "/v1/flaky", Reply(503, headers={"Retry-After": "86400"}))
+    start = time.monotonic()
+    result = run_workflow(flow, "wf", servers={"api": server.url + "/v1"}, max_wait=60)
+    assert not result.success
+    assert "waiting 86400 s, more than the longest wait allowed (60 s" in (result.error or "")
+    assert len(server.received) == 1
+    assert time.monotonic() - start < 5
+    assert [s.step_id for s in result.steps] == ["call"]
+
+
+def test_servers_for_an_unknown_source_is_refused_before_any_request(
+    server: ScriptedServer, flow: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match=r"'apu'.*\(sources: api\)"):
+        run_workflow(flow, "wf", servers={"apu": server.url})
+    assert server.received == []
+
+
+def test_a_bad_server_variable_is_refused_before_any_request(
+    server: ScriptedServer, flow: Path
+) -> None:
+    variables = {"api": {"port": str(server.port), "stage": "v9"}}
+    with pytest.raises(BindingError, match="'v9', which is not one of"):
+        run_workflow(flow, "wf", server_variables=variables)
+    assert server.received == []
+    ok = run_workflow(flow, "wf", server_variables={"api": {"port": str(server.port)}})
+    # the scripted server has no route: reached, answered 404, retried twice
+    assert [r.path for r in server.received] == ["/v1/flaky"] * 3
+    assert [s.status_code for s in ok.steps] == [404, 404, 404]
+
+
+def test_cli_json_carries_the_warnings(server: ScriptedServer, flow: Path) -> None:
+    server.route("GET", "/v1/flaky", Reply(200, {"other": 1}))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arazzo_engine",
+            "run",
+            str(flow),
+            "wf",
+            "--json",
+            "--server",
+            f"api={server.url}/v1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert any("member 'nope' not found" in w for w in payload["warnings"])
+    assert "missing" not in payload["outputs"]
+
+
+def test_a_json_body_that_does_not_parse_is_a_warning(server: ScriptedServer, flow: Path) -> None:
+    server.route(
+        "GET", "/v1/flaky", Reply(200, '{"v": ', headers={"Content-Type": "application/json"})
+    )
+    result = run_workflow(flow, "wf", servers={"api": server.url + "/v1"})
+    assert result.success
+    assert any("not valid JSON" in w for w in result.warnings), result.warnings
