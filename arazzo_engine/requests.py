@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as xml_escape
 
@@ -41,6 +41,9 @@ from .openapi.parameters import (
     query_pairs,
     scalar_text,
 )
+
+#: Characters a cookie value may carry as they are (RFC 6265 cookie-octet, less '%').
+_COOKIE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 
 __all__ = [
     "PreparedCall",
@@ -450,8 +453,9 @@ def build_request(
     for name, text in path_texts.items():
         path = path.replace("{" + name + "}", text)
     url = join_url(base_url, path, query)
-    if cookies:
-        headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies)))
+    if cookies:  # a ';', ',' or space in a value would start another cookie: encode them
+        pairs = (f"{k}={quote(v, safe=_COOKIE_SAFE)}" for k, v in cookies)
+        headers.append(("Cookie", "; ".join(pairs)))
 
     content: bytes | None = None
     body_value: Any = None

@@ -154,3 +154,25 @@ def test_relative_servers_resolve_against_a_remote_description() -> None:
     assert server_url(servers, "https://x.test/specs/openapi.yaml") == "https://x.test/api/v3"
     with pytest.raises(DocumentError, match="relative"):
         server_url(servers, "specs/openapi.yaml")
+
+
+def test_cookie_values_cannot_start_another_cookie(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        API.replace(
+            "parameters: [{name: id, in: path, required: true, schema: {type: string}}]",
+            "parameters: [{name: id, in: path, required: true, schema: {type: string}},"
+            " {name: session, in: cookie, schema: {type: string}}]",
+        )
+    )
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        FLOW.replace("{target}", "operationId: getItem")
+        .replace("  - {name: b, url: ./b.yaml, type: openapi}\n", "")
+        .replace(
+            'parameters: [{name: id, in: path, value: "x y"}]',
+            'parameters: [{name: id, in: path, value: "1"},'
+            ' {name: session, in: cookie, value: "a;admin=1, b"}]',
+        )
+    )
+    request = _sent(flow)
+    assert request.headers["cookie"] == "session=a%3Badmin=1%2C%20b"
