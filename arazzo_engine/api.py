@@ -244,6 +244,7 @@ def resolve_urls(
     plan = document.plan(workflow_id)
     options, _, _ = _run_options("resolve_urls", settings, False)
     runner = _Runner(options)
+    runner.set_entry(plan)
     out: list[tuple[str, str, str, str | None]] = []
     for reachable in _reachable(plan):
         for step in reachable.steps:

@@ -197,6 +197,7 @@ def _json_result(result: RunResult) -> dict[str, Any]:
         "steps": [
             {
                 "stepId": s.step_id,
+                "workflowId": s.workflow_id,
                 "success": s.success,
                 "statusCode": s.status_code,
                 "outputs": s.outputs,

@@ -42,6 +42,8 @@ from .openapi.parameters import (
     scalar_text,
 )
 
+#: Characters an ``in: querystring`` value keeps as written (all but '#', space, non-ASCII).
+_QUERYSTRING_SAFE = "!$&'()*+,-./:;=?@[]^_`{|}~%"
 #: Characters a cookie value may carry as they are (RFC 6265 cookie-octet, less '%').
 _COOKIE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 
@@ -411,7 +413,9 @@ def build_request(
             )
         elif location == "querystring":
             text = value if isinstance(value, str) else urlencode(value, doseq=True)
-            query.append(text.lstrip("?"))
+            # the query string is taken as written, but a '#' (it would end the query and
+            # drop the rest), spaces and non-ASCII characters are percent-encoded
+            query.append(quote(text.lstrip("?"), safe=_QUERYSTRING_SAFE))
         elif location == "header":
             text = header_value(wire, explode)
             _check_header_text("header", name, text)

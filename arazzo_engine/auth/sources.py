@@ -79,6 +79,21 @@ class AuthResolver:
         self.client_cert = client_cert
         self._cache: dict[tuple[str, str, str], SourceAuth] = {}
         self._flows: dict[tuple[str, str, str], tuple[httpx.Auth | None, SourceAuth | None]] = {}
+        #: The sources of the document the run started from: name -> description URI. A
+        #: source name in credentials means one of these; an Arazzo document it calls may
+        #: have a source of the same name for another API, which must not get its secrets.
+        self.entry_sources: dict[str, str] | None = None
+
+    def source_key(self, description: OpenAPIDescription) -> str:
+        """The name credentials address ``description`` by: its source name when it is the
+        entry document's source of that name (or the same description file), else a name no
+        caller's ``SOURCE`` key matches (only scheme-name keys then apply)."""
+        if (
+            self.entry_sources is None
+            or self.entry_sources.get(description.name) == description.uri
+        ):
+            return description.name
+        return f"{description.name}@{description.uri}"
 
     # -- public ---------------------------------------------------------------------------
 
@@ -192,7 +207,7 @@ class AuthResolver:
     def _build(
         self, description: OpenAPIDescription, name: str, scopes: Any
     ) -> tuple[httpx.Auth | None, SourceAuth | None]:
-        source = description.name
+        source = self.source_key(description)
         definition = self._definition(description, name)
         kind = str(definition.get("type", "")).strip()
         if _is_sigv4(definition):

@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 _SOURCE_PREFIX = "$sourceDescriptions."
+#: The longest step ``timeout`` accepted, in milliseconds (a day).
+_MAX_STEP_TIMEOUT_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -412,6 +414,16 @@ class _Compiler:
         else:
             operation = self.operation(raw, pointer)
         timeout = raw.get("timeout")
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout <= _MAX_STEP_TIMEOUT_MS
+        ):
+            raise DocumentError(
+                f"a step timeout is a number of milliseconds above 0 and at most "
+                f"{_MAX_STEP_TIMEOUT_MS} (a day), not {timeout!r}",
+                self.where(pointer_join(pointer, "timeout")),
+            )
         return StepPlan(
             step_id=raw["stepId"],
             index=index,

@@ -124,6 +124,10 @@ def compile_value(value: Any) -> Value:
 _KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
 
+#: The deepest nesting of parentheses and ``!`` a condition may have.
+MAX_NESTING = 64
+
+
 class _ConditionParser:
     """Recursive descent over the tokens; precedence ``||`` < ``&&`` < ``!`` < comparison."""
 
@@ -146,6 +150,7 @@ class _ConditionParser:
     def parse(self) -> CondNode:
         if self.peek().kind == "eof":
             self.fail("empty condition", 0)
+        self.check_depth()
         node = self.disjunction()
         token = self.peek()
         if token.kind == "rparen":
@@ -156,6 +161,25 @@ class _ConditionParser:
                 token.start,
             )
         return node
+
+    def check_depth(self) -> None:
+        """Refuse nesting deeper than `MAX_NESTING` (parentheses and chained ``!``), which
+        would otherwise exhaust the recursion of the parser and the evaluator."""
+        parens = nots = 0
+        for token in self.tokens:
+            if token.kind == "lparen":
+                parens += 1
+            elif token.kind == "rparen":
+                parens -= 1
+            if token.kind == "not":
+                nots += 1
+            elif token.kind != "lparen":
+                nots = 0
+            if parens + nots > MAX_NESTING:
+                self.fail(
+                    f"the condition nests deeper than {MAX_NESTING} levels of '(' and '!'",
+                    token.start,
+                )
 
     def show(self, token: Token) -> str:
         if token.kind == "eof":

@@ -34,7 +34,6 @@ from ..expressions import (
     references,
 )
 from ..media import is_json_media_type
-from ..openapi.servers import server_url
 from ..requests import (
     RequestBuildError,
     body_content_type,
@@ -43,6 +42,7 @@ from ..requests import (
 )
 from ..results import redact_headers
 from ..run.context import RunMemory, StepContext, WorkflowState
+from ..run.core import RunOptions, _Runner, with_defaults
 
 __all__ = ["DryStep", "dry_run", "format_dry_run"]
 
@@ -147,22 +147,6 @@ def _absent(value: Any, ctx: StepContext) -> bool:
     return False
 
 
-def _base_url(
-    plan: WorkflowPlan, step: StepPlan, auth: SourceAuth, servers: Mapping[str, str]
-) -> str:
-    operation = step.operation
-    assert operation is not None
-    override = servers.get(operation.source_name) or auth.base_url
-    if override:
-        return override
-    description = plan.document.sources[operation.source_name].openapi
-    assert description is not None
-    try:
-        return server_url(operation.servers, description.uri, auth.server_variables, step.location)
-    except ArazzoError:
-        return "<server>"
-
-
 def _auth(
     resolver: AuthResolver, plan: WorkflowPlan, step: StepPlan, aws: AwsSettings | None
 ) -> tuple[SourceAuth, str | None]:
@@ -196,9 +180,12 @@ def dry_run(
     aws: AwsSettings | None = None,
     auth: Mapping[str, Any] | None = None,
 ) -> list[DryStep]:
-    """What each step of ``plan`` would send with ``inputs``. Nothing is sent or signed."""
-    resolver = AuthResolver(auth, aws)
-    state = WorkflowState(plan, dict(inputs or {}))
+    """What each step of ``plan`` would send with ``inputs`` (their defaults applied). Nothing
+    is sent or signed."""
+    runner = _Runner(RunOptions(servers=dict(servers or {}), aws=aws, auth=auth))
+    runner.set_entry(plan)
+    resolver = runner.auth
+    state = WorkflowState(plan, with_defaults(plan, inputs or {}))
     memory = RunMemory()
     found: list[DryStep] = []
     for step in plan.steps:
@@ -227,7 +214,11 @@ def dry_run(
             )
         bound = dataclasses.replace(step, parameters=parameters, body=body)
         try:
-            call = build_request(bound, ctx, _base_url(plan, step, source_auth, servers or {}))
+            try:
+                base = runner.base_url(plan, step, source_auth)
+            except ArazzoError:
+                base = "<server>"
+            call = build_request(bound, ctx, base)
         except (RequestBuildError, ArazzoError) as exc:
             dry.problem = str(exc)
             operation = step.operation

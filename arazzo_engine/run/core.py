@@ -189,6 +189,7 @@ class _Runner:
         )
         self.warnings: list[str] = []
         self.error: str | None = None
+        self.entry_sources: dict[str, str] = {}
 
     # -- auth and URLs --------------------------------------------------------------------
 
@@ -198,12 +199,23 @@ class _Runner:
         if self.options.observer is not None:
             self.options.observer(event)
 
+    def set_entry(self, plan: WorkflowPlan) -> None:
+        """Remember the sources of the document the run starts from: a source name in the
+        options (servers, server variables, credentials) means one of those."""
+        self.entry_sources = {
+            name: source.openapi.uri
+            for name, source in plan.document.sources.items()
+            if source.openapi is not None
+        }
+        self.auth.entry_sources = self.entry_sources
+
     def prepare(self, plan: WorkflowPlan) -> None:
         """Before any request: check the options name real sources, and resolve the auth and
         the base URL of every operation the run may call, so that missing credentials or a
         bad server variable stop the run before it sends anything."""
         reachable = _reachable(plan)
-        known = {name for p in reachable for name in p.document.sources}
+        self.set_entry(plan)
+        known = set(plan.document.sources)
         for option, given in (
             ("servers", self.options.servers),
             ("server_variables", self.options.server_variables),
@@ -220,8 +232,15 @@ class _Runner:
                 raise ConfigurationError(
                     f"servers[{source!r}] = {url!r}: a base URL must be http(s)://host[...]"
                 )
-        if not self.options.timeout > 0:
-            raise ConfigurationError(f"timeout must be above 0 seconds, not {self.options.timeout}")
+        for name, value, zero_ok in (
+            ("timeout", self.options.timeout, False),
+            ("max_wait", self.options.max_wait, True),
+            ("max_steps", self.options.max_steps, False),
+        ):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not (value >= 0 if zero_ok else value > 0):
+                floor = "0 or more" if zero_ok else "above 0"
+                raise ConfigurationError(f"{name} must be a number {floor}, not {value!r}")
         if isinstance(self.options.auth, Mapping):
             _check_credential_names(self.options.auth, reachable)
         for workflow in reachable:
@@ -239,27 +258,25 @@ class _Runner:
     def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
         operation = step.operation
         assert operation is not None
-        override = self.options.servers.get(operation.source_name) or auth.base_url
-        if override:
-            return override
         description = plan.document.sources[operation.source_name].openapi
         assert description is not None
-        variables = {
-            **auth.server_variables,
-            **self.options.server_variables.get(operation.source_name, {}),
-        }
+        # A source name in `servers` / `server_variables` means the entry document's source
+        # (or one reading the same description file), never a namesake in another document.
+        named = self.entry_sources.get(operation.source_name) == description.uri
+        override = (named and self.options.servers.get(operation.source_name)) or auth.base_url
+        if override:
+            return override
+        variables = dict(auth.server_variables)
+        if named:
+            variables.update(self.options.server_variables.get(operation.source_name, {}))
         return server_url(operation.servers, description.uri, variables, step.location)
 
     # -- workflows ------------------------------------------------------------------------
 
     def validate_inputs(self, plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any]:
-        inputs = dict(given)
-        schema = plan.inputs_schema
-        if not schema:
+        inputs = with_defaults(plan, given)
+        if not plan.inputs_schema:
             return inputs
-        for name, prop in (schema.get("properties") or {}).items():
-            if name not in inputs and isinstance(prop, Mapping) and "default" in prop:
-                inputs[name] = prop["default"]
         validator = _inputs_validator(plan)
         problems = []
         for error in sorted(validator.iter_errors(inputs), key=lambda e: list(e.absolute_path)):
@@ -647,6 +664,15 @@ def _trace(record: StepResult, values: list[Any], ctx: StepContext) -> None:
         except Unresolved as exc:
             found = UnresolvedOperand(exc.reason)
         record.trace.append((expression.text, found))
+
+
+def with_defaults(plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs with the ``default`` of every top-level input property not given."""
+    inputs = dict(given)
+    for name, prop in ((plan.inputs_schema or {}).get("properties") or {}).items():
+        if name not in inputs and isinstance(prop, Mapping) and "default" in prop:
+            inputs[name] = prop["default"]
+    return inputs
 
 
 def _inputs_validator(plan: WorkflowPlan) -> Any:

@@ -228,6 +228,8 @@ class _Checker:
                     _j(at, "requestBody"),
                 )
         own = self.parameter_list(step.get("parameters"), _j(at, "parameters"), step)
+        if isinstance(step.get("workflowId"), str):
+            self.workflow_inputs_given(step["workflowId"], step, at, step_id)
         if operation is not None:
             self.required_parameters(operation, {**inherited, **own}, at, step_id)
             self.undeclared_parameters(operation, own, step_id)
@@ -403,6 +405,37 @@ class _Checker:
             return None
 
     # -- workflows references -------------------------------------------------------------
+
+    def workflow_inputs_given(
+        self, ref: str, step: Mapping[str, Any], at: str, step_id: str
+    ) -> None:
+        """Warn when a workflow step passes a parameter the called workflow has no input for
+        (a likely typo: the target would run with its default or without that input)."""
+        target: Any = None
+        if ref.startswith(_SRC):
+            name, _, workflow_id = ref[len(_SRC) :].partition(".")
+            source = self.source(name)
+            if source is not None and source.arazzo is not None:
+                target = source.arazzo.workflows.get(workflow_id, (None, None))[1]
+        elif ref in self.workflows:
+            target = self.workflows[ref].raw
+        inputs = target.get("inputs") if isinstance(target, Mapping) else None
+        properties = inputs.get("properties") if isinstance(inputs, Mapping) else None
+        if not isinstance(inputs, Mapping) or not isinstance(properties, Mapping):
+            return
+        if "$ref" in inputs:
+            return
+        for index, parameter in _items(step.get("parameters")):
+            given = parameter.get("name") if isinstance(parameter, Mapping) else None
+            if isinstance(given, str) and given not in properties:
+                known = ", ".join(map(str, properties)) or "none"
+                self.add(
+                    "unknown-input",
+                    f"step {step_id!r} passes {given!r} to workflow {ref!r}, which has no such "
+                    f"input (inputs: {known})",
+                    _j(at, "parameters", index, "name"),
+                    severity="warning",
+                )
 
     def workflow_ref(self, ref: str, pointer: str, what: str) -> None:
         if ref.startswith(_SRC):

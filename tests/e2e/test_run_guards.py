@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from arazzo_engine import BindingError, ConfigurationError, run_workflow
-from tests.conftest import ROOT
+from arazzo_engine import AuthError, BindingError, ConfigurationError, DocumentError, run_workflow
+from tests.conftest import DATA, ROOT
 from tests.support.http_server import Reply, ScriptedServer
 
 API = """\
@@ -30,7 +30,7 @@ paths:
 """
 
 FLOW = """\
-arazzo: 1.0.1
+arazzo: 1.1.0
 info: {title: t, version: "1"}
 sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
 workflows:
@@ -131,3 +131,51 @@ def test_a_json_body_that_does_not_parse_is_a_warning(server: ScriptedServer, fl
     result = run_workflow(flow, "wf", servers={"api": server.url + "/v1"})
     assert result.success
     assert any("not valid JSON" in w for w in result.warnings), result.warnings
+
+
+NAMESAKE = DATA / "namesake" / "main.arazzo.yaml"
+
+
+def test_a_namesake_source_in_another_document_gets_neither_secrets_nor_servers(
+    server: ScriptedServer,
+) -> None:
+    """`api` of the entry document and `api` of the Arazzo document it calls are two APIs."""
+    server.route("GET", "/main/m", Reply(200, {}))
+    server.route("GET", "/other/o", Reply(200, {}))
+    with pytest.raises(AuthError, match="'key'"):
+        run_workflow(
+            NAMESAKE, "m", servers={"api": server.url + "/main"}, auth={"api:key": "MAINSECRET"}
+        )
+    assert server.received == []  # refused before any request, the main secret kept home
+    # a credential for the scheme name (not the source) is meant for every source having it
+    result = run_workflow(
+        NAMESAKE, "m", servers={"api": server.url + "/main"}, auth={"key": "SHAREDKEY"}
+    )
+    # the sub document's `api` kept its own server: the override was for the entry `api`
+    assert [r.path for r in server.received] == ["/main/m"]
+    assert "127.0.0.1:9/other/o" in (result.step("o").error or "")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"timeout": 0}, {"timeout": "x"}, {"max_steps": 0}, {"max_steps": -1}, {"max_wait": -1}],
+)
+def test_nonsense_settings_are_refused(server: ScriptedServer, flow: Path, setting: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ConfigurationError, match="must be a number"):
+        run_workflow(flow, "wf", servers={"api": server.url + "/v1"}, **setting)
+    assert server.received == []
+
+
+@pytest.mark.parametrize("timeout", [-5, 0, 99999999999999999999, "soon"])
+def test_nonsense_step_timeouts_are_document_errors(tmp_path: Path, timeout: object) -> None:
+    (tmp_path / "api.yaml").write_text(API)
+    (tmp_path / "flow.yaml").write_text(
+        FLOW.replace(
+            "        operationId: flaky\n",
+            f"        operationId: flaky\n        timeout: {timeout}\n",
+        )
+    )
+    with pytest.raises(
+        DocumentError, match=r"a step timeout is a number of milliseconds|'soon' is not of type"
+    ):
+        run_workflow(tmp_path / "flow.yaml", "wf", servers={"api": "http://127.0.0.1:9"})

@@ -522,3 +522,15 @@ def test_parse_condition_is_cached() -> None:
     text = "$statusCode == 200 && $response.body#/ok"
     assert parse_condition(text) is parse_condition(text)
     assert parse_condition(text).text == text
+
+
+def test_nesting_is_bounded_with_a_clear_error() -> None:
+    from arazzo_engine.expressions.parser import MAX_NESTING
+
+    deep = "(" * 300 + "$statusCode == 200" + ")" * 300
+    with pytest.raises(ExpressionError, match="nests deeper than"):
+        parse_condition(deep)
+    fine = "(" * (MAX_NESTING - 1) + "$statusCode == 200" + ")" * (MAX_NESTING - 1)
+    assert parse_condition(fine).text == fine
+    # many '!' side by side are not nesting
+    parse_condition(" && ".join(["!($statusCode == 1)"] * 200))

@@ -79,3 +79,17 @@ def test_dry_run_bodies_and_wrapping(tmp_path: Path) -> None:
     for line in lines:
         if not line.lstrip().startswith(("GET ", "POST ")) and len(line) > 80:
             assert " " not in line.strip(), line  # only a single unbreakable token overflows
+
+
+def test_dry_run_applies_input_defaults(tmp_path: Path) -> None:
+    shutil.copy(OPENAPI, tmp_path / "api.yaml")
+    path = tmp_path / "flow.arazzo.yaml"
+    path.write_text(
+        dedent(DOC).replace(
+            "properties: {name: {type: string}}",
+            "properties: {name: {type: string, default: dflt}}",
+        )
+    )
+    steps = dry_run(load(path).plan("w"), {}, servers={"api": BASE})
+    assert steps[1].body_text == "a=dflt&b=2"
+    assert not any("was not given" in u for s in steps for u in s.unresolved)

@@ -484,3 +484,31 @@ workflows:
     }
     typo = next(p for p in report.problems if p.pointer.endswith("parameters/1"))
     assert "declares no query parameter 'verbos'" in typo.message
+
+
+def test_a_workflow_step_passing_an_unknown_input_is_warned(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEAD
+        + """\
+workflows:
+  - workflowId: outer
+    steps:
+      - stepId: call
+        workflowId: inner
+        parameters: [{name: idd, value: 7}]
+  - workflowId: inner
+    inputs: {type: object, properties: {id: {type: integer, default: 1}}}
+    steps:
+      - stepId: get
+        operationId: getPet
+        parameters: [{name: petId, in: path, value: $inputs.id}]
+""",
+    )
+    report = validate(path)
+    assert report.ok  # a warning: the target would still run, with its default
+    problem = only(report, "unknown-input")
+    assert problem.severity == "warning"
+    assert "passes 'idd' to workflow 'inner', which has no such input (inputs: id)" in str(problem)
+    assert problem.location is not None
+    assert problem.location.pointer == "/workflows/0/steps/0/parameters/0/name"
