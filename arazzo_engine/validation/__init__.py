@@ -96,7 +96,29 @@ def _bind(model: Document, so_far: Report) -> list[Problem]:
     return found
 
 
-def validate(document: str | os.PathLike[str] | Document, *, strict: bool = False) -> Report:
+def _referenced(sources: dict[str, SourceDescription], seen: frozenset[str]) -> list[Problem]:
+    """The problems of the Arazzo documents this one names as sources (each checked once),
+    with their own locations; their workflow ids are qualified as a step would name them."""
+    found: list[Problem] = []
+    for name, source in sources.items():
+        document = source.arazzo
+        if document is None or document.uri in seen:
+            continue
+        report = validate(document, _seen=seen | {document.uri})
+        prefix = f"$sourceDescriptions.{name}."
+        for problem in report.problems:
+            workflow = problem.workflow_id
+            qualified = prefix + workflow if workflow and not workflow.startswith("$") else workflow
+            found.append(dataclasses.replace(problem, workflow_id=qualified or prefix + "*"))
+    return found
+
+
+def validate(
+    document: str | os.PathLike[str] | Document,
+    *,
+    strict: bool = False,
+    _seen: frozenset[str] = frozenset(),
+) -> Report:
     """Check an Arazzo document and return every problem found.
 
     ``document`` is a path, a URL or a loaded [`Document`][arazzo_engine.Document] (its already
@@ -138,6 +160,7 @@ def validate(document: str | os.PathLike[str] | Document, *, strict: bool = Fals
         problems.extend(semantic)
         if model is not None and not any(s.error for s in model.sources.values()):
             problems.extend(_bind(model, Report(loaded.uri, list(problems), None, calls)))
+        problems.extend(_referenced(sources, _seen | {loaded.uri}))
     if strict:
         problems = [
             dataclasses.replace(p, severity="error") if p.severity == "warning" else p

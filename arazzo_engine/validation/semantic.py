@@ -47,6 +47,14 @@ _IGNORED_HEADERS = ("accept", "content-type", "authorization")
 _DEFAULT_VERSION = {"jsonpath": "rfc9535", "xpath": "xpath-31", "jsonpointer": "rfc6901"}
 
 
+def _where(error: ArazzoError) -> str:
+    """``file:line:col: `` of an error inside another file, when it says where."""
+    location = error.location
+    if location is None or location.line is None:
+        return ""
+    return f"{location.file}:{location.line}:{location.column}: "
+
+
 def _j(pointer: str, *tokens: str | int) -> str:
     for token in tokens:
         pointer = pointer_join(pointer, token)
@@ -136,7 +144,7 @@ class _Checker:
             self.add(
                 "source-unreadable",
                 f"source description {name!r} ({entry.url}) could not be read: "
-                f"{entry.error.message}; skipped checks: {skipped}",
+                f"{_where(entry.error)}{entry.error.message}; skipped checks: {skipped}",
                 _j(at, "url"),
                 "warning",
             )
@@ -221,6 +229,15 @@ class _Checker:
             operation = self.operation_path(step["operationPath"], _j(at, "operationPath"))
         elif isinstance(step.get("workflowId"), str):
             self.workflow_ref(step["workflowId"], _j(at, "workflowId"), "step")
+            if "timeout" in step:
+                self.add(
+                    "timeout-not-applied",
+                    f"step {step_id!r} calls a workflow: its 'timeout' is not applied (only "
+                    "HTTP calls of operation steps are timed); set timeouts on that workflow's "
+                    "steps",
+                    _j(at, "timeout"),
+                    "warning",
+                )
             if "requestBody" in step:
                 self.add(
                     "request-body-on-workflow-step",

@@ -512,3 +512,58 @@ workflows:
     assert "passes 'idd' to workflow 'inner', which has no such input (inputs: id)" in str(problem)
     assert problem.location is not None
     assert problem.location.pointer == "/workflows/0/steps/0/parameters/0/name"
+
+
+def test_problems_of_a_referenced_arazzo_document_are_reported_where_they_are(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        HEAD
+        + """\
+workflows:
+  - workflowId: inner
+    steps:
+      - {stepId: s, operationId: nopeOp}
+""",
+        name="sub.arazzo.yaml",
+    )
+    main = write(
+        tmp_path,
+        """\
+arazzo: 1.0.1
+info: {title: t, version: "1"}
+sourceDescriptions:
+  - {name: sub, url: ./sub.arazzo.yaml, type: arazzo}
+workflows:
+  - workflowId: outer
+    steps:
+      - {stepId: call, workflowId: $sourceDescriptions.sub.inner}
+""",
+    )
+    report = validate(main)
+    problem = only(report, "unknown-operation-id")
+    assert problem.location is not None and problem.location.file is not None
+    assert problem.location.file.endswith("sub.arazzo.yaml")
+    assert problem.location.line == 8
+    assert problem.workflow_id == "$sourceDescriptions.sub.inner"
+    assert not report.ok
+
+
+def test_a_timeout_on_a_workflow_step_is_warned_as_not_applied(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEAD.replace("1.0.1", "1.1.0")
+        + """\
+workflows:
+  - workflowId: outer
+    steps:
+      - {stepId: call, workflowId: inner, timeout: 300}
+  - workflowId: inner
+    steps:
+      - {stepId: get, operationId: getPet, parameters: [{name: petId, in: path, value: 1}]}
+""",
+    )
+    report = validate(path)
+    assert report.ok
+    assert only(report, "timeout-not-applied").severity == "warning"
