@@ -72,6 +72,39 @@ def _step_message(instance: Any, version: str) -> str:
     return rule + found
 
 
+def _likely_branch_error(error: ValidationError) -> ValidationError | None:
+    """Of the errors of a oneOf/anyOf's branches, the one about the branch the author meant.
+
+    A branch is unlikely when the instance is not even of its type, or when it is the Reusable
+    Object branch (it requires ``reference``) and the instance has no ``reference``: the author
+    wrote the object inline. Among the errors of the likely branches, the deepest says the most
+    (an unknown ``type`` inside a Selector Object, a negative ``retryAfter``)."""
+    context = list(error.context or ())
+    branches: dict[Any, list[ValidationError]] = {}
+    for e in context:
+        branches.setdefault(
+            e.relative_schema_path[0] if e.relative_schema_path else None, []
+        ).append(e)
+    instance = error.instance
+    likely = [
+        e
+        for errors in branches.values()
+        if not (
+            isinstance(instance, dict)
+            and "reference" not in instance
+            and any(e.validator == "required" and "'reference'" in e.message for e in errors)
+        )
+        for e in errors
+        if not (e.validator == "type" and e.instance is instance)
+    ]
+    candidates = likely or context
+    deepest = max(len(e.absolute_path) for e in candidates)
+    chosen: ValidationError | None = best_match(
+        [e for e in candidates if len(e.absolute_path) == deepest]
+    )
+    return chosen
+
+
 def _describe(error: ValidationError, version: str) -> tuple[str, ValidationError]:
     """A readable message for ``error`` and the error it is about (a deeper one for oneOf)."""
     pointer = _pointer(error)
@@ -96,9 +129,16 @@ def _describe(error: ValidationError, version: str) -> tuple[str, ValidationErro
                 return _describe(chosen, version)
         return _step_message(error.instance, version), error
     if error.validator in ("oneOf", "anyOf") and error.context:
-        chosen = best_match(error.context)
+        chosen = _likely_branch_error(error)
         if chosen is not None:
             return _describe(chosen, version)
+    if (
+        error.validator == "required"
+        and isinstance(error.instance, dict)
+        and error.instance.get("type") == "goto"
+        and ("'stepId'" in error.message or "'workflowId'" in error.message)
+    ):
+        return "a goto action needs 'stepId' (a step of this workflow) or 'workflowId'", error
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         return error.message + " (only the fields of the specification and x- extensions)", error
     return error.message, error

@@ -567,3 +567,29 @@ workflows:
     report = validate(path)
     assert report.ok
     assert only(report, "timeout-not-applied").severity == "warning"
+
+
+def test_schema_errors_name_the_field_the_author_got_wrong(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEAD.replace("1.0.1", "1.1.0")
+        + """\
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: a
+        operationId: getPet
+        parameters: [{name: petId, in: path, value: 1}]
+        onFailure: [{name: r, type: retry, retryAfter: -3}]
+        onSuccess: [{name: s, type: goto}]
+        outputs:
+          o: {context: $response.body, selector: $.id, type: {type: jsonpath, version: foo}}
+          p: {context: $response.body, selector: $.id, type: jsonpat}
+""",
+    )
+    messages = {p.location.pointer: p.message for p in validate(path).errors if p.location}
+    base = "/workflows/0/steps/0"
+    assert messages[f"{base}/onFailure/0/retryAfter"] == "-3 is less than the minimum of 0"
+    assert "a goto action needs 'stepId'" in messages[f"{base}/onSuccess/0"]
+    assert "'foo' is not one of" in messages[f"{base}/outputs/o/type/version"]
+    assert "'jsonpat' is not one of" in messages[f"{base}/outputs/p/type"]
