@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .api import arun_workflow, resolve_urls, run_workflow
+from .api import arun_workflow, resolve_urls, run_workflow, run_workflows
 from .auth.sigv4 import AwsSettings
 from .document.model import Document, load
 from .errors import (
@@ -44,6 +44,7 @@ __all__ = [
     "load",
     "resolve_urls",
     "run_workflow",
+    "run_workflows",
     "validate",
 ]
 

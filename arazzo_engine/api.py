@@ -8,10 +8,11 @@ per run unless the caller brings one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import ssl
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
@@ -23,6 +24,7 @@ from .document.model import Document, load
 from .errors import ArazzoError, DocumentError
 from .redact import Redactor
 from .results import RunResult
+from .run.context import RunMemory
 from .run.core import DEFAULT_MAX_STEPS, DEFAULT_MAX_WAIT, Command, Reply, RunOptions, execute
 from .run.drivers import drive_async, drive_sync
 from .run.events import Observer
@@ -31,7 +33,14 @@ from .transport import ClientCert, TransportOptions, make_async_client, make_cli
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["RunSettings", "arun_workflow", "resolve_urls", "run_workflow", "runnable_document"]
+__all__ = [
+    "RunSettings",
+    "arun_workflow",
+    "resolve_urls",
+    "run_workflow",
+    "run_workflows",
+    "runnable_document",
+]
 
 Spec = str | os.PathLike[str] | Document
 
@@ -204,6 +213,41 @@ def run_workflow(
             return drive_sync(run, client)
         with make_client(dataclasses.replace(options, transport=transport)) as own:
             return drive_sync(run, own)
+
+
+def run_workflows(
+    spec: Spec,
+    workflow_ids: Sequence[str],
+    inputs: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    client: httpx.Client | None = None,
+    transport: httpx.BaseTransport | None = None,
+    **settings: Unpack[RunSettings],
+) -> list[RunResult]:
+    """Run several workflows of one document as one run, in the order given (put dependencies
+    first), and return their results in that order.
+
+    They share one connection pool and the run's memory: a workflow that several others
+    ``dependsOn`` runs once, and ``$workflows.<id>.outputs`` reads the outputs of one run
+    earlier. ``inputs`` maps each workflowId to its inputs. Settings as for
+    [`run_workflow`][arazzo_engine.run_workflow]; every workflow is validated before the first
+    request.
+    """
+    document = spec if isinstance(spec, Document) else load(spec)
+    plans = [runnable_document(document, w).plan(w) for w in workflow_ids]
+    options, redactor, transport_options = _run_options(
+        "run_workflows", settings, client is not None
+    )
+    memory = RunMemory()
+    given = inputs or {}
+    with redactor.logging_filter(), contextlib.ExitStack() as stack:
+        sender = client or stack.enter_context(
+            make_client(dataclasses.replace(transport_options, transport=transport))
+        )
+        return [
+            drive_sync(execute(plan, given.get(plan.workflow_id), options, memory), sender)
+            for plan in plans
+        ]
 
 
 async def arun_workflow(

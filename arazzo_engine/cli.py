@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
-from .api import run_workflow, runnable_document
+from .api import run_workflows, runnable_document
 from .auth.sigv4 import AwsSettings
 from .document.loader import load_text
 from .document.model import Document, load
@@ -332,21 +332,20 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             aws = stack.enter_context(_local_ecr(repository, err))
             if args.aws_region:
                 aws = dataclasses.replace(aws, region=args.aws_region)
-        for workflow_id in workflow_ids:
-            result = run_workflow(
-                document,
-                workflow_id,
-                per_inputs[workflow_id],
-                servers=_servers(args.server),
-                aws=aws,
-                timeout=args.timeout,
-                max_steps=args.max_steps,
-                max_wait=args.max_wait,
-                contract=args.contract,
-                observer=reporter,
-                **_auth_options(args),
-            )
-            results.append(result)
+        # one run: a workflow that several others depend on runs once
+        results = run_workflows(
+            document,
+            workflow_ids,
+            per_inputs,
+            servers=_servers(args.server),
+            aws=aws,
+            timeout=args.timeout,
+            max_steps=args.max_steps,
+            max_wait=args.max_wait,
+            contract=args.contract,
+            observer=reporter,
+            **_auth_options(args),
+        )
     _write_reports(args, document, results, err)
     if args.json:
         payload: Any = (

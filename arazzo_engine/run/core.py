@@ -769,11 +769,19 @@ def _describe_action(action: ActionPlan) -> str:
 
 
 def execute(
-    plan: WorkflowPlan, inputs: Mapping[str, Any] | None, options: RunOptions
+    plan: WorkflowPlan,
+    inputs: Mapping[str, Any] | None,
+    options: RunOptions,
+    memory: RunMemory | None = None,
 ) -> Generator[Command, Reply, RunResult]:
     """Run a workflow as a generator of commands. Raises InputError / AuthError before any
-    request when the inputs are invalid or credentials are missing."""
+    request when the inputs are invalid or credentials are missing.
+
+    ``memory`` shares what earlier workflows of the same run left (their inputs and outputs
+    for ``$workflows``, and which dependencies already ran, so each runs once)."""
     runner = _Runner(options)
+    if memory is not None:
+        runner.memory = memory
     start = time.perf_counter()
     raw_inputs = dict(inputs or {})
     secret_inputs = secret_input_values(plan.inputs_schema, raw_inputs)

@@ -179,3 +179,37 @@ def test_nonsense_step_timeouts_are_document_errors(tmp_path: Path, timeout: obj
         DocumentError, match=r"a step timeout is a number of milliseconds|'soon' is not of type"
     ):
         run_workflow(tmp_path / "flow.yaml", "wf", servers={"api": "http://127.0.0.1:9"})
+
+
+def test_run_workflows_runs_a_shared_dependency_once(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    from arazzo_engine import run_workflows
+
+    (tmp_path / "api.yaml").write_text(API)
+    (tmp_path / "flow.yaml").write_text(
+        """\
+arazzo: 1.0.1
+info: {title: t, version: "1"}
+sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
+workflows:
+  - workflowId: login
+    steps: [{stepId: s, operationId: flaky, outputs: {n: $response.body#/n}}]
+    outputs: {n: $steps.s.outputs.n}
+  - workflowId: a
+    dependsOn: [login]
+    steps: [{stepId: s, operationId: flaky}]
+    outputs: {n: $workflows.login.outputs.n}
+  - workflowId: b
+    dependsOn: [login]
+    steps: [{stepId: s, operationId: flaky}]
+    outputs: {n: $workflows.login.outputs.n}
+"""
+    )
+    server.route("GET", "/v1/flaky", Reply(200, {"n": 1}), Reply(200, {"n": 2}))
+    results = run_workflows(
+        tmp_path / "flow.yaml", ["login", "a", "b"], servers={"api": server.url + "/v1"}
+    )
+    assert [r.success for r in results] == [True, True, True]
+    assert len(server.received) == 3  # login once, then a and b
+    assert [r.outputs for r in results] == [{"n": 1}, {"n": 1}, {"n": 1}]
