@@ -86,6 +86,18 @@ def redact_headers(
     return out
 
 
+#: The most bytes of a body a result records (reports, HAR); expressions see the whole body.
+RECORDED_BODY_LIMIT = 1024 * 1024
+
+
+def _recorded_body(content: bytes, content_type: str | None) -> Any:
+    """The body as a result keeps it: decoded, or its first bytes as text when it is large."""
+    if len(content) <= RECORDED_BODY_LIMIT:
+        return decode_body(content, content_type)
+    head = content[:RECORDED_BODY_LIMIT].decode("utf-8", "replace")
+    return f"{head}... ({len(content) - RECORDED_BODY_LIMIT} more bytes not recorded)"
+
+
 @dataclass
 class RecordedRequest:
     """The request a step sent (secrets masked)."""
@@ -105,7 +117,7 @@ class RecordedRequest:
             content = request.content
         except httpx.RequestNotRead:
             content = b""
-        body = decode_body(content, request.headers.get("content-type"))
+        body = _recorded_body(content, request.headers.get("content-type"))
         url = str(request.url)
         if redactor is not None:
             url, body = redactor.url(url), redactor.value(body)
@@ -140,7 +152,7 @@ class RecordedResponse:
     ) -> RecordedResponse:
         """Record an httpx response (already read), redacted (``Set-Cookie`` values and known
         secret values echoed in the body masked; nothing when ``redactor`` is disabled)."""
-        body = decode_body(response.content, response.headers.get("content-type"))
+        body = _recorded_body(response.content, response.headers.get("content-type"))
         if redactor is not None:
             # a cookie the server sets is a credential (a session): mask its value everywhere
             for cookie in response.headers.get_list("set-cookie"):

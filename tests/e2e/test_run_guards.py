@@ -213,3 +213,18 @@ workflows:
     assert [r.success for r in results] == [True, True, True]
     assert len(server.received) == 3  # login once, then a and b
     assert [r.outputs for r in results] == [{"n": 1}, {"n": 1}, {"n": 1}]
+
+
+def test_a_large_body_is_read_whole_but_recorded_in_part(
+    server: ScriptedServer, flow: Path
+) -> None:
+    from arazzo_engine.results import RECORDED_BODY_LIMIT
+
+    big = {"items": ["x" * 1000] * 3000, "nope": "found at the end"}
+    server.route("GET", "/v1/flaky", Reply(200, big))
+    result = run_workflow(flow, "wf", servers={"api": server.url + "/v1"})
+    assert result.success
+    assert result.outputs == {"missing": "found at the end"}  # expressions saw the whole body
+    recorded = result.steps[0].response.body  # type: ignore[union-attr]
+    assert isinstance(recorded, str) and recorded.endswith("more bytes not recorded)")
+    assert len(recorded) < RECORDED_BODY_LIMIT + 100
