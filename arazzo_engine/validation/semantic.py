@@ -152,6 +152,13 @@ class _Checker:
     def source(self, name: str) -> SourceDescription | None:
         return self.sources.get(name)
 
+    def named_source(self, name: str, what: str, pointer: str) -> SourceDescription | None:
+        """The source description ``name``, or None after reporting ``unknown-source``."""
+        source = self.sources.get(name)
+        if source is None:
+            self.add("unknown-source", f"{what}: no source description named {name!r}", pointer)
+        return source
+
     # -- workflows -------------------------------------------------------------------------
 
     def collect_workflows(self) -> None:
@@ -289,13 +296,8 @@ class _Checker:
     def operation_id(self, ref: str, pointer: str) -> Operation | None:
         if ref.startswith(_SRC):
             name, _, op_id = ref[len(_SRC) :].partition(".")
-            source = self.source(name)
+            source = self.named_source(name, f"operationId {ref!r}", pointer)
             if source is None:
-                self.add(
-                    "unknown-source",
-                    f"operationId {ref!r}: no source description named {name!r}",
-                    pointer,
-                )
                 return None
             if source.type == "arazzo":
                 self.add(
@@ -384,13 +386,8 @@ class _Checker:
             )
             return None
         name, fragment = match.group(1), unquote(match.group(2))
-        source = self.source(name)
+        source = self.named_source(name, f"operationPath {ref!r}", pointer)
         if source is None:
-            self.add(
-                "unknown-source",
-                f"operationPath {ref!r}: no source description named {name!r}",
-                pointer,
-            )
             return None
         try:
             tokens = parse_pointer(fragment)
@@ -457,14 +454,10 @@ class _Checker:
     def workflow_ref(self, ref: str, pointer: str, what: str) -> None:
         if ref.startswith(_SRC):
             name, _, workflow_id = ref[len(_SRC) :].partition(".")
-            source = self.source(name)
+            source = self.named_source(name, f"{what} {ref!r}", pointer)
             if source is None:
-                self.add(
-                    "unknown-source",
-                    f"{what} {ref!r}: no source description named {name!r}",
-                    pointer,
-                )
-            elif source.type != "arazzo":
+                return
+            if source.type != "arazzo":
                 self.add(
                     "unknown-workflow-id",
                     f"{what} {ref!r}: {name!r} is not an arazzo source description",
