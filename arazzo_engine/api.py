@@ -19,7 +19,6 @@ import httpx
 
 from .auth.credentials import CredentialStore, load_credentials_file
 from .auth.sigv4 import AwsSettings
-from .auth.sources import SourceAuth
 from .document.model import Document, load
 from .errors import ArazzoError, DocumentError
 from .redact import Redactor
@@ -297,12 +296,11 @@ def resolve_urls(
                 continue
             description = reachable.document.sources[operation.source_name].openapi
             assert description is not None
-            label = runner.auth.scheme_label(description, operation)
+            source_auth, label = runner.auth.for_dry_run(description, operation)
             try:
-                source_auth = runner.auth.for_operation(description, operation)
-            except ArazzoError:
-                source_auth = SourceAuth()
-            base = runner.base_url(reachable, step, source_auth)
+                base = runner.base_url(reachable, step, source_auth)
+            except ArazzoError as exc:
+                base = f"<{exc.message}>"
             url = base.rstrip("/") + operation.request_path
             out.append((step.step_id, operation.method.upper(), url, label))
     return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import sys
@@ -176,10 +175,10 @@ def _check_writable(*paths: str | None) -> None:
 
 
 @contextlib.contextmanager
-def _local_ecr(repository: str, err: TextIO) -> Iterator[AwsSettings]:
+def _local_ecr(repository: str, region: str | None, err: TextIO) -> Iterator[AwsSettings]:
     from .aws.local_ecr import LocalEcr
 
-    with LocalEcr(repository=repository) as ecr:
+    with LocalEcr(repository=repository, region=region or "us-east-1") as ecr:
         print(
             f"local ECR: moto server at {ecr.endpoint_url} (request authentication on), "
             f"repository {repository!r} created",
@@ -287,12 +286,14 @@ def _cmd_dry_run(
     dumped = []
     for workflow_id in workflow_ids:
         plan = document.plan(workflow_id)
+        options = _auth_options(args)
         steps = dry_run(
             plan,
             per_inputs[workflow_id],
             servers=_servers(args.server),
             aws=aws,
-            auth=_auth_options(args)["auth"],
+            auth=options["auth"],
+            server_variables=options["server_variables"],
         )
         if args.json:
             dumped.append({"workflowId": workflow_id, "steps": [d.to_dict() for d in steps]})
@@ -311,6 +312,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.dry_run:
         if args.report or args.junit or args.har:
             raise UsageError("--report, --junit and --har record a real run: drop --dry-run")
+        if args.local_ecr is not None:
+            raise UsageError("--local-ecr starts a server for a real run: drop --dry-run")
         return _cmd_dry_run(args, document, workflow_ids, out)
     _check_writable(args.report, args.junit, args.har)
     per_inputs = _inputs_for(args, document, workflow_ids)
@@ -329,9 +332,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.local_ecr is not None:
             first = per_inputs[workflow_ids[0]]
             repository = args.local_ecr or str(first.get("repositoryName") or "arazzo/demo")
-            aws = stack.enter_context(_local_ecr(repository, err))
-            if args.aws_region:
-                aws = dataclasses.replace(aws, region=args.aws_region)
+            aws = stack.enter_context(_local_ecr(repository, args.aws_region, err))
         # one run: a workflow that several others depend on runs once
         results = run_workflows(
             document,

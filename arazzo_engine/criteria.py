@@ -308,9 +308,17 @@ def check(criterion: Criterion, ctx: ExpressionContext) -> CriterionOutcome:
         except Exception as exc:  # syntax or evaluation error of the query
             return CriterionOutcome(criterion.text, kind, False, f"JSONPath error: {exc}")
         passed = bool(matches)
-        return CriterionOutcome(
-            criterion.text, kind, passed, None if passed else "the query selected nothing"
-        )
+        if passed:
+            return CriterionOutcome(criterion.text, kind, True)
+        why = "the query selected nothing"
+        if pattern.replace(" ", "").startswith("$[?") and isinstance(subject, dict):
+            # The spec's own examples read this way, but under RFC 9535 a filter at the root
+            # tests the root's *children* (the member values), not the root object itself.
+            why += (
+                "; a filter at the root tests the root's member values, not the root object: "
+                "to test a member, filter it (e.g. $.items[?@.id > 0]) or select it ($.items[*])"
+            )
+        return CriterionOutcome(criterion.text, kind, False, why)
     # xpath
     try:
         token, result = query_xml(parse_xml(subject), pattern, version)

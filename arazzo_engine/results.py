@@ -325,3 +325,13 @@ def redact_result(result: RunResult, redactor: Redactor, secret_inputs: Iterable
     if result.error:
         result.error = redactor.text(result.error)
     result.warnings = [redactor.text(w) for w in result.warnings]
+    # Again over every step: a secret learned late (a token a login step received, sent as a
+    # credential by a later step) is masked in the steps recorded before it was known too.
+    for record in result.steps:
+        redact_step(record, redactor)
+        for exchange in (record.request, record.response):
+            if exchange is not None:
+                exchange.body = redactor.value(exchange.body)
+                exchange.headers = [(k, redactor.text(v)) for k, v in exchange.headers]
+        if record.request is not None:
+            record.request.url = redactor.url(record.request.url)

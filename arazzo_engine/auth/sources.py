@@ -13,13 +13,14 @@ resolves every operation it may call before the first request, so this happens u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from ..errors import AuthError, DocumentError
+from ..errors import ArazzoError, AuthError, DocumentError
 from ..openapi.description import OpenAPIDescription, Operation
 from ..redact import Redactor
 from .credentials import Credentials, CredentialStore, env_name
@@ -105,6 +106,64 @@ class AuthResolver:
             found = self._resolve(description, operation)
             self._cache[key] = found
         return found
+
+    def for_dry_run(
+        self, description: OpenAPIDescription, operation: Operation | None
+    ) -> tuple[SourceAuth, str | None]:
+        """The auth an operation would use and its label, for a dry run: never raises. Without
+        credentials, AWS sources are resolved again with placeholder keys so the region and
+        endpoint (``AWS_ENDPOINT_URL_*``) still show."""
+        assert operation is not None
+        try:
+            found = self.for_operation(description, operation)
+            return found, found.scheme
+        except ArazzoError:
+            pass
+        label = self.scheme_label(description, operation)
+        placeholder = dataclasses.replace(
+            self.aws or AwsSettings(), access_key_id="DRYRUN", secret_access_key="DRYRUN"
+        )
+        try:
+            found = AuthResolver(None, placeholder).for_operation(description, operation)
+            return found, label or f"{found.scheme} (credentials not resolved)"
+        except ArazzoError as exc:
+            return SourceAuth(), label or f"unresolved: {exc}"
+
+    def supplied_by_step(
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        sent: Collection[tuple[str, str | None]],
+    ) -> bool:
+        """Whether a step's own parameters (``(name, location)``, header names lower-case)
+        carry every credential of one of the operation's security alternatives: an
+        ``Authorization`` header for http, OAuth2 and OpenID Connect schemes, the named header,
+        query parameter or cookie for an apiKey scheme. SigV4 and mutual TLS never are."""
+        requirements = operation.security
+        if requirements is None:
+            found = description.data.get("security")
+            requirements = tuple(found) if isinstance(found, list) else ()
+        for requirement in requirements:
+            if not isinstance(requirement, Mapping) or not requirement:
+                continue
+            if all(self._sent_by_step(description, name, sent) for name in requirement):
+                return True
+        return False
+
+    def _sent_by_step(
+        self, description: OpenAPIDescription, name: str, sent: Collection[tuple[str, str | None]]
+    ) -> bool:
+        schemes = (description.data.get("components") or {}).get("securitySchemes") or {}
+        definition = description.resolve_ref(schemes.get(name))
+        if not isinstance(definition, Mapping) or _is_sigv4(definition):
+            return False
+        kind = definition.get("type")
+        if kind in ("http", "oauth2", "openIdConnect"):
+            return ("authorization", "header") in sent
+        if kind == "apiKey":
+            where, param = str(definition.get("in", "")), str(definition.get("name", ""))
+            return (param.lower() if where == "header" else param, where) in sent
+        return False
 
     def scheme_label(self, description: OpenAPIDescription, operation: Operation) -> str | None:
         """The scheme(s) ``operation`` would use, or the alternatives it needs; never raises

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..auth.sigv4 import AwsSettings
-from ..auth.sources import AuthResolver, SourceAuth
 from ..console import _wrap_lines
 from ..criteria import Composite, evaluate
 from ..document.plan import StepPlan, WorkflowPlan
@@ -34,6 +33,7 @@ from ..expressions import (
     references,
 )
 from ..media import is_json_media_type
+from ..openapi.description import OpenAPIDescription
 from ..requests import (
     RequestBuildError,
     body_content_type,
@@ -147,29 +147,12 @@ def _absent(value: Any, ctx: StepContext) -> bool:
     return False
 
 
-def _auth(
-    resolver: AuthResolver, plan: WorkflowPlan, step: StepPlan, aws: AwsSettings | None
-) -> tuple[SourceAuth, str | None]:
-    operation = step.operation
-    assert operation is not None
-    description = plan.document.sources[operation.source_name].openapi
+def description_of(plan: WorkflowPlan, step: StepPlan) -> OpenAPIDescription:
+    """The OpenAPI description an operation step calls."""
+    assert step.operation is not None
+    description = plan.document.sources[step.operation.source_name].openapi
     assert description is not None
-    label_of = getattr(resolver, "scheme_label", None)
-    try:
-        found = resolver.for_operation(description, operation)
-        return found, found.scheme
-    except ArazzoError:
-        pass
-    # No credentials here: resolve again with placeholders to learn the region and endpoint.
-    label = label_of(description, operation) if callable(label_of) else None
-    placeholder = dataclasses.replace(
-        aws or AwsSettings(), access_key_id="DRYRUN", secret_access_key="DRYRUN"
-    )
-    try:
-        found = AuthResolver(None, placeholder).for_operation(description, operation)
-        return found, label or f"{found.scheme} (credentials not resolved)"
-    except ArazzoError as exc:
-        return SourceAuth(), label or f"unresolved: {exc}"
+    return description
 
 
 def dry_run(
@@ -179,10 +162,18 @@ def dry_run(
     servers: Mapping[str, str] | None = None,
     aws: AwsSettings | None = None,
     auth: Mapping[str, Any] | None = None,
+    server_variables: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[DryStep]:
     """What each step of ``plan`` would send with ``inputs`` (their defaults applied). Nothing
     is sent or signed."""
-    runner = _Runner(RunOptions(servers=dict(servers or {}), aws=aws, auth=auth))
+    runner = _Runner(
+        RunOptions(
+            servers=dict(servers or {}),
+            server_variables={k: dict(v) for k, v in (server_variables or {}).items()},
+            aws=aws,
+            auth=auth,
+        )
+    )
     runner.set_entry(plan)
     resolver = runner.auth
     state = WorkflowState(plan, with_defaults(plan, inputs or {}))
@@ -197,7 +188,7 @@ def dry_run(
             dry.body = names or None
             found.append(dry)
             continue
-        source_auth, dry.auth = _auth(resolver, plan, step, aws)
+        source_auth, dry.auth = resolver.for_dry_run(description_of(plan, step), step.operation)
         parameters = tuple(
             dataclasses.replace(p, value=Literal(_resolve(p.value, ctx, dry.unresolved)))
             for p in step.parameters

@@ -253,6 +253,11 @@ class _Runner:
         assert operation is not None
         description = document.sources[operation.source_name].openapi
         assert description is not None
+        sent = {p.key for p in step.parameters if p.location is not None}
+        if self.auth.supplied_by_step(description, operation, sent):
+            # The step sends the credential itself (a token a login step returned, say): it
+            # satisfies the scheme, and no configured credential replaces it.
+            return SourceAuth()
         return self.auth.for_operation(description, operation)
 
     def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
@@ -343,7 +348,8 @@ class _Runner:
             if self.memory.executed_steps > self.options.max_steps:
                 raise _RunAborted(
                     f"the run executed more than {self.options.max_steps} steps "
-                    f"(last: {step.step_id!r}); a goto loop? raise max_steps if intended"
+                    f"(last: {step.step_id!r}); a goto loop? raise max_steps (--max-steps) if "
+                    "intended"
                 )
             attempts[index] = attempts.get(index, 0) + 1
             record, ctx = yield from self.step(plan, step, state, attempts[index], depth)
@@ -450,7 +456,7 @@ class _Runner:
         if self.memory.executed_steps > self.options.max_steps:
             raise _RunAborted(
                 f"the run executed more than {self.options.max_steps} steps "
-                f"(last: {step.step_id!r}); a retry loop? raise max_steps if intended"
+                f"(last: {step.step_id!r}); a retry loop? raise max_steps (--max-steps) if intended"
             )
         record, _ = yield from self.step(plan, step, state, 1, depth)
         self.records.append(record)

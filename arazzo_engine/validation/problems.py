@@ -82,6 +82,10 @@ class Report:
         """True when there is no error (warnings allowed)."""
         return not self.errors
 
+    def __bool__(self) -> bool:
+        """A report is true when the document has no errors: ``if validate(doc): ...``."""
+        return self.ok
+
     def codes(self) -> set[str]:
         """The distinct codes of every problem."""
         return {p.code for p in self.problems}

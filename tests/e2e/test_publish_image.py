@@ -258,3 +258,36 @@ def test_const_header_of_the_description_is_sent_when_the_step_omits_it(
     assert result.success, result.error
     sent = dict(result.step("verifyImage").request.headers)  # type: ignore[union-attr]
     assert sent["x-amz-target"] == "AmazonEC2ContainerRegistry_V20150921.BatchGetImage"
+
+
+def test_cli_local_ecr_follows_aws_region(isolated_aws_env: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = _cli(
+        "run",
+        str(SPEC),
+        "publish-image",
+        "--inputs",
+        "examples/publish-image.inputs.json",
+        "--local-ecr",
+        "--aws-region",
+        "eu-west-1",
+        "--json",
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    arn = json.loads(proc.stdout)["outputs"]["repositories"][0]["repositoryArn"]
+    assert arn.startswith("arn:aws:ecr:eu-west-1:")
+
+
+def test_resolve_urls_shows_the_aws_endpoint_without_credentials(
+    isolated_aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arazzo_engine import resolve_urls
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:4566")
+    urls = resolve_urls(SPEC, "publish-image", aws=AwsSettings(region="eu-west-1"))
+    assert {url for _, _, url, _ in urls} == {"http://127.0.0.1:4566/"}
+    assert all("(no credentials)" in (label or "") for *_, label in urls)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR")
+    urls = resolve_urls(SPEC, "publish-image", aws=AwsSettings(region="eu-west-1"))
+    assert {url for _, _, url, _ in urls} == {"https://api.ecr.eu-west-1.amazonaws.com/"}

@@ -121,3 +121,32 @@ def test_a_closed_pipe_ends_quietly(
     assert cli.main(["describe", str(FLOW), "echo"]) == 141
     err = capsys.readouterr().err
     assert "internal error" not in err and "Traceback" not in err
+
+
+LOGIN = DATA / "login" / "flow.arazzo.yaml"
+
+
+def _login_server(server: ScriptedServer) -> None:
+    server.route("POST", "/login", Reply(200, {"access_token": "tok-SECRET-abc123"}))
+    server.route("POST", "/items", Reply(201, {"id": 1}))
+
+
+def test_a_step_sending_its_own_token_satisfies_the_bearer_scheme(server: ScriptedServer) -> None:
+    """The common login pattern: no configured credential is needed, and none replaces it."""
+    _login_server(server)
+    result = run_workflow(LOGIN, "create", servers={"items": server.url})
+    assert result.success, result.error
+    assert server.received[1].headers["authorization"] == "Bearer tok-SECRET-abc123"
+    configured = run_workflow(
+        LOGIN, "create", servers={"items": server.url}, auth={"bearerAuth": "configured-token"}
+    )
+    assert configured.success
+    assert server.received[3].headers["authorization"] == "Bearer tok-SECRET-abc123"
+
+
+def test_a_token_learned_late_is_masked_in_the_steps_before_too(server: ScriptedServer) -> None:
+    _login_server(server)
+    result = run_workflow(LOGIN, "create", servers={"items": server.url})
+    everything = json.dumps(result.to_dict()) + json.dumps(result.to_har()) + result.to_junit()
+    assert "tok-SECRET-abc123" not in everything
+    assert result.step("login").response.body == {"access_token": "***"}  # type: ignore[union-attr]

@@ -171,3 +171,20 @@ def test_selector_results() -> None:
         {"context": "$response.body", "selector": "/r/@id", "type": "xpath"}, None, True
     )
     assert evaluate(xpath, Ctx('<r id="7"/>')) == "7"
+
+
+def test_a_root_filter_that_selects_nothing_explains_rfc_9535() -> None:
+    from arazzo_engine.criteria import check, compile_criterion
+
+    criterion = compile_criterion(
+        {"context": "$response.body", "condition": "$[?count(@.items) > 0]", "type": "jsonpath"},
+        None,
+    )
+
+    class Body:
+        def response_body(self) -> object:
+            return {"items": [1, 2]}
+
+    outcome = check(criterion, Body())  # type: ignore[arg-type]
+    assert not outcome.passed
+    assert "tests the root's member values" in (outcome.reason or "")

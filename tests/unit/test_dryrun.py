@@ -93,3 +93,35 @@ def test_dry_run_applies_input_defaults(tmp_path: Path) -> None:
     steps = dry_run(load(path).plan("w"), {}, servers={"api": BASE})
     assert steps[1].body_text == "a=dflt&b=2"
     assert not any("was not given" in u for s in steps for u in s.unresolved)
+
+
+def test_dry_run_uses_server_variables(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(
+        dedent(
+            """\
+            openapi: 3.1.0
+            info: {title: v, version: "1"}
+            servers: [{url: "http://127.0.0.1:{port}/v", variables: {port: {default: "9"}}}]
+            paths:
+              /x: {get: {operationId: getX, responses: {"200": {description: ok}}}}
+            """
+        )
+    )
+    path = tmp_path / "flow.arazzo.yaml"
+    path.write_text(
+        dedent(
+            """\
+            arazzo: 1.0.1
+            info: {title: t, version: "1"}
+            sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
+            workflows:
+              - workflowId: w
+                steps: [{stepId: s, operationId: getX}]
+            """
+        )
+    )
+    plan = load(path).plan("w")
+    assert dry_run(plan)[0].url == "http://127.0.0.1:9/v/x"
+    assert dry_run(plan, server_variables={"api": {"port": "9999"}})[0].url == (
+        "http://127.0.0.1:9999/v/x"
+    )

@@ -593,3 +593,9 @@ workflows:
     assert "a goto action needs 'stepId'" in messages[f"{base}/onSuccess/0"]
     assert "'foo' is not one of" in messages[f"{base}/outputs/o/type/version"]
     assert "'jsonpat' is not one of" in messages[f"{base}/outputs/p/type"]
+
+
+def test_a_report_is_true_only_without_errors(tmp_path: Path) -> None:
+    assert validate(PETS)
+    broken = write(tmp_path, HEAD + "workflows:\n  - workflowId: w\n    steps: []\n")
+    assert not validate(broken)
