@@ -26,6 +26,8 @@ REDACTED = "***"
 _SECRET_HEADERS = frozenset(
     {"cookie", "set-cookie", "x-amz-security-token", "x-api-key", "api-key", "x-auth-token"}
 )
+#: Authorization schemes whose value is computed anew for every request (nothing to learn).
+_PER_REQUEST_SCHEMES = frozenset({"aws4-hmac-sha256", "digest"})
 _USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@\s]*@")
 _LOGGED_SECRET_HEADER = re.compile(
     r"(\(b'(?:set-cookie|cookie|authorization|proxy-authorization|x-amz-security-token)',"
@@ -46,6 +48,9 @@ class Redactor:
         self._headers: set[str] = set()  # lower-cased names of secret headers
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
+        #: Counts the secret values learned; a record masked at an older version is masked
+        #: again at the end of the run (a token learned after its step was recorded).
+        self.version = 0
 
     # -- what is secret -------------------------------------------------------------------
 
@@ -58,6 +63,7 @@ class Redactor:
             self._values.update({value, quote(value, safe=""), quote_plus(value)})
             if len(self._values) != before:
                 self._pattern = None
+                self.version += 1
 
     def add_basic(self, username: str, password: str) -> None:
         """Mask HTTP Basic credentials: the password, and ``user:password`` in base64 as the
@@ -72,6 +78,8 @@ class Redactor:
             lower = name.lower()
             if lower in ("authorization", "proxy-authorization"):
                 scheme, _, credential = value.partition(" ")
+                if scheme.lower() in _PER_REQUEST_SCHEMES:
+                    continue  # a fresh signature each request: masked by header name already
                 self.add_value(credential.strip() or scheme)
             elif lower in _SECRET_HEADERS or lower in self._headers:
                 self.add_value(value)
@@ -92,6 +100,9 @@ class Redactor:
     # -- masking --------------------------------------------------------------------------
 
     def _regex(self) -> re.Pattern[str] | None:
+        pattern = self._pattern  # the common case, without the lock
+        if pattern is not None or not self._values:
+            return pattern
         with self._lock:
             if self._pattern is None and self._values:
                 ordered = sorted(self._values, key=len, reverse=True)

@@ -202,6 +202,8 @@ class StepResult:
     action: str | None = None
     started_at: float = 0.0
     duration: float = 0.0
+    #: The redactor version the record was last masked at (see `redact_result`).
+    redacted_at: int = field(default=-1, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -303,6 +305,7 @@ def redact_step(record: StepResult, redactor: Redactor) -> None:
     """
     if not redactor.enabled:
         return
+    record.redacted_at = redactor.version
     if record.error:
         record.error = redactor.text(record.error)
     record.outputs = redactor.value(record.outputs)
@@ -328,6 +331,8 @@ def redact_result(result: RunResult, redactor: Redactor, secret_inputs: Iterable
     # Again over every step: a secret learned late (a token a login step received, sent as a
     # credential by a later step) is masked in the steps recorded before it was known too.
     for record in result.steps:
+        if record.redacted_at == redactor.version:
+            continue  # nothing learned since this step was masked
         redact_step(record, redactor)
         for exchange in (record.request, record.response):
             if exchange is not None:

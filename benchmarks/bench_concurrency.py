@@ -12,45 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import time
 
 import httpx
-from bench_publish_image import INPUTS, KEY, SECRET, SPEC, TARGET, stub_ecr
-from botocore.auth import SigV4Auth as BotocoreSigV4
-from botocore.awsrequest import AWSRequest
+from bench_publish_image import INPUTS, KEY, RAW_CALLS, SECRET, SPEC, signed, stub_ecr
 from botocore.credentials import Credentials
 
 from arazzo_engine import AwsSettings, arun_workflow, load
 
 
 async def raw_run(client: httpx.AsyncClient, endpoint: str) -> None:
-    for operation, payload in (
-        ("DescribeRepositories", {"repositoryNames": [INPUTS["repositoryName"]]}),
-        (
-            "BatchGetImage",
-            {"repositoryName": INPUTS["repositoryName"], "imageIds": [{"imageTag": "v1"}]},
-        ),
-        (
-            "BatchGetImage",
-            {"repositoryName": INPUTS["repositoryName"], "imageIds": [{"imageTag": "v1"}]},
-        ),
-    ):
-        body = json.dumps(payload).encode()
-        request = AWSRequest(
-            method="POST",
-            url=endpoint + "/",
-            data=body,
-            headers={
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": f"{TARGET}.{operation}",
-            },
-        )
-        BotocoreSigV4(Credentials(KEY, SECRET), "ecr", "us-east-1").add_auth(request)
-        (
-            await client.post(endpoint + "/", content=body, headers=dict(request.headers.items()))
-        ).json()
+    """The workflow's three calls, signed by botocore, sent with plain httpx."""
+    for operation, payload in RAW_CALLS:
+        body, headers = signed(endpoint, Credentials(KEY, SECRET), operation, payload)
+        (await client.post(endpoint + "/", content=body, headers=headers)).json()
 
 
 async def rounds(n: int, rounds_: int, endpoint: str, mode: str) -> float:

@@ -90,40 +90,51 @@ def stub_ecr() -> Iterator[str]:
         server.server_close()
 
 
+#: The three calls of the workflow, as a raw client would make them.
+RAW_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("DescribeRepositories", {"repositoryNames": [INPUTS["repositoryName"]]}),
+    (
+        "PutImage",
+        {
+            "repositoryName": INPUTS["repositoryName"],
+            "imageManifest": INPUTS["imageManifest"],
+            "imageManifestMediaType": INPUTS["imageManifestMediaType"],
+            "imageTag": INPUTS["imageTag"],
+        },
+    ),
+    (
+        "BatchGetImage",
+        {
+            "repositoryName": INPUTS["repositoryName"],
+            "imageIds": [{"imageTag": INPUTS["imageTag"]}],
+        },
+    ),
+]
+
+
+def signed(
+    endpoint: str, credentials: Credentials, operation: str, payload: dict[str, Any]
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one awsJson1.1 call, signed by botocore's own signer."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    request = AWSRequest(
+        method="POST",
+        url=endpoint + "/",
+        data=body,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"{TARGET}.{operation}",
+        },
+    )
+    BotocoreSigV4(credentials, "ecr", "us-east-1").add_auth(request)
+    return body, dict(request.headers.items())
+
+
 def raw_httpx_run(client: httpx.Client, endpoint: str, credentials: Credentials) -> None:
     """The same three requests, built and signed by hand."""
-    payloads = [
-        ("DescribeRepositories", {"repositoryNames": [INPUTS["repositoryName"]]}),
-        (
-            "PutImage",
-            {
-                "repositoryName": INPUTS["repositoryName"],
-                "imageManifest": INPUTS["imageManifest"],
-                "imageManifestMediaType": INPUTS["imageManifestMediaType"],
-                "imageTag": INPUTS["imageTag"],
-            },
-        ),
-        (
-            "BatchGetImage",
-            {
-                "repositoryName": INPUTS["repositoryName"],
-                "imageIds": [{"imageTag": INPUTS["imageTag"]}],
-            },
-        ),
-    ]
-    for operation, payload in payloads:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        request = AWSRequest(
-            method="POST",
-            url=endpoint + "/",
-            data=body,
-            headers={
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": f"{TARGET}.{operation}",
-            },
-        )
-        BotocoreSigV4(credentials, "ecr", "us-east-1").add_auth(request)
-        response = client.post(endpoint + "/", content=body, headers=dict(request.headers.items()))
+    for operation, payload in RAW_CALLS:
+        body, headers = signed(endpoint, credentials, operation, payload)
+        response = client.post(endpoint + "/", content=body, headers=headers)
         if response.status_code != 200:
             raise SystemExit(f"baseline {operation}: HTTP {response.status_code}")
         response.json()
