@@ -150,3 +150,16 @@ def test_a_token_learned_late_is_masked_in_the_steps_before_too(server: Scripted
     everything = json.dumps(result.to_dict()) + json.dumps(result.to_har()) + result.to_junit()
     assert "tok-SECRET-abc123" not in everything
     assert result.step("login").response.body == {"access_token": "***"}  # type: ignore[union-attr]
+
+
+def test_only_repeating_credentials_are_learned_from_sent_headers() -> None:
+    from arazzo_engine.redact import Redactor
+
+    redactor = Redactor()
+    redactor.add_sent_headers(
+        [("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/x, Signature=abcdef0123")]
+    )
+    assert redactor.version == 0  # a signature is new each request: nothing worth learning
+    redactor.add_sent_headers([("Authorization", "Bearer tok-SECRET-abc123")])
+    assert redactor.version == 1
+    assert redactor.text("echo: tok-SECRET-abc123") == "echo: ***"
