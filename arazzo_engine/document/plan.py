@@ -19,7 +19,6 @@ from ..criteria import (
     syntax_problem,
 )
 from ..errors import BindingError, DocumentError, ExpressionError, Location
-from ..expressions import parse_expression
 from ..openapi.description import Operation
 from .loader import pointer_join
 
@@ -565,11 +564,3 @@ def _with_workflow_parameters(step: StepPlan, inherited: list[ParameterPlan]) ->
 def compile_workflow(document: Document, workflow_id: str) -> WorkflowPlan:
     """Compile (and bind) one workflow of ``document``."""
     return _Compiler(document, workflow_id).workflow()
-
-
-def is_source_ref(text: str) -> bool:
-    """True for ``$sourceDescriptions.`` references."""
-    try:
-        return parse_expression(text).root == "sourceDescriptions"
-    except ExpressionError:
-        return False

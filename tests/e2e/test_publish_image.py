@@ -127,6 +127,12 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _run_bundled(*extra: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The CLI on the bundled workflow with the example inputs, plus ``extra`` options."""
+    inputs = "examples/publish-image.inputs.json"
+    return _cli("run", str(SPEC), "publish-image", "--inputs", inputs, *extra, env=env)
+
+
 def _aws_env(ecr: LocalEcr, tmp: Path, secret: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
@@ -145,16 +151,8 @@ def test_cli_json_with_the_usual_aws_environment(
     local_ecr: LocalEcr, isolated_aws_env: Path
 ) -> None:
     tag = f"cli-{uuid.uuid4().hex[:8]}"
-    proc = _cli(
-        "run",
-        str(SPEC),
-        "publish-image",
-        "--inputs",
-        "examples/publish-image.inputs.json",
-        "--input",
-        f"imageTag={tag}",
-        "--json",
-        env=_aws_env(local_ecr, isolated_aws_env),
+    proc = _run_bundled(
+        "--input", f"imageTag={tag}", "--json", env=_aws_env(local_ecr, isolated_aws_env)
     )
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
@@ -173,14 +171,7 @@ def test_cli_json_with_the_usual_aws_environment(
 def test_cli_wrong_secret_exits_1_with_the_reason(
     local_ecr: LocalEcr, isolated_aws_env: Path
 ) -> None:
-    proc = _cli(
-        "run",
-        str(SPEC),
-        "publish-image",
-        "--inputs",
-        "examples/publish-image.inputs.json",
-        env=_aws_env(local_ecr, isolated_aws_env, secret="not-the-secret"),
-    )
+    proc = _run_bundled(env=_aws_env(local_ecr, isolated_aws_env, secret="not-the-secret"))
     assert proc.returncode == 1, proc.stderr
     assert "SignatureDoesNotMatch" in proc.stdout
     assert "not-the-secret" not in proc.stdout + proc.stderr
@@ -189,15 +180,7 @@ def test_cli_wrong_secret_exits_1_with_the_reason(
 
 def test_cli_local_ecr_runs_the_main_job(isolated_aws_env: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = _cli(
-        "run",
-        str(SPEC),
-        "publish-image",
-        "--inputs",
-        "examples/publish-image.inputs.json",
-        "--local-ecr",
-        env=env,
-    )
+    proc = _run_bundled("--local-ecr", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "local ECR" in proc.stderr
     assert "workflow publish-image succeeded" in proc.stdout
@@ -262,18 +245,7 @@ def test_const_header_of_the_description_is_sent_when_the_step_omits_it(
 
 def test_cli_local_ecr_follows_aws_region(isolated_aws_env: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = _cli(
-        "run",
-        str(SPEC),
-        "publish-image",
-        "--inputs",
-        "examples/publish-image.inputs.json",
-        "--local-ecr",
-        "--aws-region",
-        "eu-west-1",
-        "--json",
-        env=env,
-    )
+    proc = _run_bundled("--local-ecr", "--aws-region", "eu-west-1", "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     arn = json.loads(proc.stdout)["outputs"]["repositories"][0]["repositoryArn"]
     assert arn.startswith("arn:aws:ecr:eu-west-1:")
