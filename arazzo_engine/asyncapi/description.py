@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from ..document.loader import LoadedText, load_text, pointer_join
 from ..errors import BindingError, DocumentError, ExpressionError, Location
-from ..expressions.pointer import Unresolved, resolve_pointer
+from ..expressions.context import Unresolved
+from ..expressions.pointer import resolve_pointer
 from ..run.commands import Headers, header_values
 
 __all__ = [
@@ -411,13 +412,14 @@ class AsyncAPIDescription:
                     tuple(str(item) for item in enum) if isinstance(enum, list) else (),
                     var.value.get("description"),
                 )
+            pathname: Any
             if self.version.startswith("2."):
                 host, pathname = _split_v2_url(value.get("url"), node)
             else:
-                host = value.get("host")
-                if not isinstance(host, str) or not host:
+                raw_host = value.get("host")
+                if not isinstance(raw_host, str) or not raw_host:
                     raise DocumentError(f"server {name!r} needs a 'host'", node.where())
-                pathname = value.get("pathname")
+                host, pathname = raw_host, value.get("pathname")
             version = value.get("protocolVersion")
             bindings = self._child(node, "bindings").value
             self.servers[name] = Server(
@@ -596,7 +598,7 @@ class AsyncAPIDescription:
                 pointer=node.pointer,
                 action=action,
                 channel=channel,
-                messages=channel.messages if not messages else messages,
+                messages=messages if messages else channel.messages,
                 reply=reply,
                 bindings=bindings if isinstance(bindings, dict) else {},
                 security=self._security(node),

@@ -20,8 +20,8 @@ from ..run.commands import Headers, Message
 __all__ = [
     "BrokerCredentials",
     "BrokerError",
-    "Connection",
     "ConnectSettings",
+    "Connection",
     "Deliver",
     "Endpoint",
     "TlsSettings",

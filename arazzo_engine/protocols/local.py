@@ -65,8 +65,9 @@ class LocalBroker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.protocol} broker exited: {self._log_tail()}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.5
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
             ):
                 return
             time.sleep(0.05)
@@ -121,8 +122,10 @@ def start_mqtt(lifetime: float = DEFAULT_LIFETIME) -> LocalBroker:
     log = workdir / "broker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "arazzo_engine.protocols.local", "--serve-mqtt", str(config)]
-            + ["--lifetime", str(lifetime)],
+            [
+                *(sys.executable, "-m", "arazzo_engine.protocols.local"),
+                *("--serve-mqtt", str(config), "--lifetime", str(lifetime)),
+            ],
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -175,7 +178,7 @@ def _serve_mqtt(config_path: str, lifetime: float) -> None:  # pragma: no cover 
     import threading
 
     import yaml
-    from amqtt.broker import Broker
+    from amqtt.broker import Broker  # type: ignore[import-untyped]
 
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
 

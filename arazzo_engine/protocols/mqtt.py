@@ -72,13 +72,9 @@ class MqttConnection:
             for name, value in getattr(props, "UserProperty", None) or []:
                 headers.append((str(name), str(value)))
             content_type = getattr(props, "ContentType", None)
-        payload = message.payload
-        if isinstance(payload, str):
-            payload = payload.encode()
-        elif isinstance(payload, (int, float)):
-            payload = str(payload).encode()
-        elif payload is None:
-            payload = b""
+        payload: Any = message.payload  # bytes from the wire; paho's type says more
+        if not isinstance(payload, (bytes, bytearray)):
+            payload = b"" if payload is None else str(payload).encode()
         received = Message(
             address=message.topic.value,
             headers=tuple(headers),
@@ -130,7 +126,7 @@ class MqttConnection:
         retain = bool(bindings.get("retain", False))
         properties: Properties | None = None
         if self._v5:
-            properties = Properties(PacketTypes.PUBLISH)
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             if headers:
                 properties.UserProperty = list(headers)
             if content_type:

@@ -18,6 +18,7 @@ that is safe to show (no credentials, user information stripped from URLs).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -243,10 +244,8 @@ class MessageSession:
         if entry is not None:
             self._closed[command.subscription] = entry.stats()
             # Best effort: the run no longer needs it, and closing drops it anyway.
-            try:
+            with contextlib.suppress(BrokerError, asyncio.TimeoutError):
                 await asyncio.wait_for(entry.connection.unsubscribe(entry.handle), 5.0)
-            except (BrokerError, asyncio.TimeoutError):
-                pass
         return Time(self._clock())
 
     # -- state ----------------------------------------------------------------------------
@@ -262,10 +261,8 @@ class MessageSession:
             await self.unsubscribe(Unsubscribe(name))
         connections, self._connections = list(self._connections.values()), {}
         for connection in connections:
-            try:
+            with contextlib.suppress(BrokerError, asyncio.TimeoutError):
                 await asyncio.wait_for(connection.close(), 5.0)
-            except (BrokerError, asyncio.TimeoutError):
-                pass
 
     async def __aenter__(self) -> MessageSession:
         return self
