@@ -635,7 +635,7 @@ class AsyncAPIDescription:
                 pointer=node.pointer,
                 address=address,
                 parameters=parameters,
-                messages=tuple(dict.fromkeys(messages)),
+                messages=tuple({m.pointer: m for m in messages}.values()),
                 servers=self._channel_servers(node),
                 bindings=bindings if isinstance(bindings, dict) else {},
             )
