@@ -112,7 +112,9 @@ async def connect(endpoint: Endpoint, settings: ConnectSettings) -> NatsConnecti
     credentials = settings.credentials
     user = credentials.username if credentials else endpoint.username
     password = credentials.password if credentials else endpoint.password
-    tls = (settings.tls or TlsSettings()).context() if endpoint.tls else None
+    # A server that requires TLS says so when the client connects, and the client upgrades;
+    # the given TLS settings (CA bundle, client certificate) are used whenever it does.
+    tls = (settings.tls or TlsSettings()).context() if settings.tls or endpoint.tls else None
     port = endpoint.port or 4222
     try:
         client = await nats.connect(
@@ -120,7 +122,6 @@ async def connect(endpoint: Endpoint, settings: ConnectSettings) -> NatsConnecti
             user=user,
             password=password,
             tls=tls,
-            tls_hostname=endpoint.host if tls else None,
             connect_timeout=max(1, round(settings.connect_timeout)),
             allow_reconnect=False,
             max_reconnect_attempts=0,

@@ -10,10 +10,11 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from arazzo_engine.protocols.base import BrokerCredentials
+from arazzo_engine.protocols.base import BrokerCredentials, TlsSettings
 from arazzo_engine.protocols.local import LocalBroker
 from arazzo_engine.protocols.session import MessageSession, SyncMessageSession
 from arazzo_engine.run.commands import (
@@ -232,3 +233,47 @@ def test_two_protocols_in_one_session() -> None:
         got_nats = session.execute(Receive("r", "nats", 5))
         assert isinstance(got_mqtt, Message) and got_mqtt.payload == b"mqtt"
         assert isinstance(got_nats, Message) and got_nats.payload == b"nats"
+
+
+def test_nats_tls_with_ca_bundle_and_client_certificate(tmp_path: Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1")
+    client_cert = ca.issue_cert("arazzo-client@example.test")
+    files = {
+        "ca": tmp_path / "ca.pem",
+        "cert": tmp_path / "server.pem",
+        "key": tmp_path / "server.key",
+        "client": tmp_path / "client.pem",
+        "client_key": tmp_path / "client.key",
+    }
+    ca.cert_pem.write_to_path(str(files["ca"]))
+    server_cert.cert_chain_pems[0].write_to_path(str(files["cert"]))
+    server_cert.private_key_pem.write_to_path(str(files["key"]))
+    client_cert.cert_chain_pems[0].write_to_path(str(files["client"]))
+    client_cert.private_key_pem.write_to_path(str(files["client_key"]))
+    tls_files = (str(files["cert"]), str(files["key"]))
+    with nats_broker(tls=tls_files, client_ca=str(files["ca"])) as broker:
+        # Not trusting the server's CA: refused, and said so.
+        with SyncMessageSession(connect_timeout=3) as session:
+            refused = session.execute(Subscribe("s", "nats", broker.url, "t/tls"))
+            assert isinstance(refused, Failure)
+            assert "CERTIFICATE" in refused.reason.upper()
+        # Trusting it but without a client certificate: the server refuses.
+        no_cert = TlsSettings(ca_bundle=str(files["ca"]))
+        with SyncMessageSession(tls=no_cert, connect_timeout=3) as session:
+            refused = session.execute(Subscribe("s", "nats", broker.url, "t/tls"))
+            assert isinstance(refused, Failure)
+            assert "CERTIFICATE" in refused.reason.upper()
+        full = TlsSettings(
+            ca_bundle=str(files["ca"]), cert=str(files["client"]), key=str(files["client_key"])
+        )
+        with SyncMessageSession(tls=full) as session:
+            assert isinstance(
+                session.execute(Subscribe("s", "nats", broker.url, "t/tls")), Subscribed
+            )
+            assert isinstance(
+                session.execute(Publish("p", "nats", broker.url, "t/tls", payload=b"ok")), Published
+            )
+            got = session.execute(Receive("r", "s", 5))
+            assert isinstance(got, Message) and got.payload == b"ok"
