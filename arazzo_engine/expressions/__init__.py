@@ -37,7 +37,7 @@ from arazzo_engine.expressions.ast import (
     Value,
     references,
 )
-from arazzo_engine.expressions.context import ExpressionContext, Unresolved
+from arazzo_engine.expressions.context import ExpressionContext, MessageContext, Unresolved
 from arazzo_engine.expressions.evaluate import (
     ConditionResult,
     UnresolvedOperand,
@@ -74,6 +74,7 @@ __all__ = [
     "Literal",
     "LiteralOperand",
     "MapValue",
+    "MessageContext",
     "Not",
     "Or",
     "RuntimeExpression",

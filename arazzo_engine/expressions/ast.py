@@ -37,6 +37,7 @@ ROOTS = (
     "statusCode",
     "request",
     "response",
+    "message",
     "inputs",
     "outputs",
     "steps",
@@ -56,6 +57,9 @@ class RuntimeExpression:
     * ``url``, ``method``, ``statusCode``, ``self``: no other field is set.
     * ``request``/``response``: ``source`` is ``header``/``query``/``path``/``body``; ``name``
       the header, query or path parameter name; ``pointer`` for ``body``.
+    * ``message`` (Arazzo 1.1, AsyncAPI steps): ``source`` is ``header`` (``name`` the header)
+      or ``payload`` (``pointer``; ``$message.payload.a.b`` as written in the 1.1 spec's own
+      examples reads as ``$message.payload#/a/b`` outside conditions).
     * ``inputs``/``outputs``: ``name`` (may contain dots), ``pointer``.
     * ``steps``: ``target`` the step id, ``field`` ``"outputs"``, ``name``, ``pointer``.
     * ``workflows``: ``target`` the workflow id, ``field`` ``"inputs"``/``"outputs"``,

@@ -8,7 +8,7 @@ exist (yet): no response before the call, a step that never ran, an input the ca
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class Unresolved(Exception):
@@ -94,4 +94,17 @@ class ExpressionContext(Protocol):
 
     def self_url(self) -> str:
         """``$self`` (Arazzo 1.1): the URI of the current document."""
+        ...
+
+
+@runtime_checkable
+class MessageContext(Protocol):
+    """What ``$message`` reads in an AsyncAPI step (a context without it has no message)."""
+
+    def message_header(self, name: str) -> Any:
+        """``$message.header.<name>`` (case-insensitive name)."""
+        ...
+
+    def message_payload(self) -> Any:
+        """``$message.payload``: parsed JSON when JSON, else text."""
         ...

@@ -30,7 +30,7 @@ from arazzo_engine.expressions.ast import (
     Value,
     condition_operands,
 )
-from arazzo_engine.expressions.context import ExpressionContext, Unresolved
+from arazzo_engine.expressions.context import ExpressionContext, MessageContext, Unresolved
 from arazzo_engine.expressions.parser import parse_condition, parse_expression
 from arazzo_engine.expressions.pointer import resolve_pointer
 
@@ -95,6 +95,12 @@ def _base(expression: RuntimeExpression, ctx: ExpressionContext) -> Any:
         if source == "query":
             return ctx.request_query(name)
         return ctx.request_path(name)
+    if root == "message":
+        if not isinstance(ctx, MessageContext):
+            raise Unresolved("this step received no message ($message is for AsyncAPI steps)")
+        if expression.source == "header":
+            return ctx.message_header(name)
+        return ctx.message_payload()
     if root == "inputs":
         return _named(expression, ctx.inputs(), "input {name!r} was not given")
     if root == "outputs":
