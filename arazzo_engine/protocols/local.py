@@ -113,12 +113,24 @@ plugins:
 """
 
 
-def start_mqtt(lifetime: float = DEFAULT_LIFETIME) -> LocalBroker:
-    """Start an `amqtt` MQTT 3.1.1 broker (needs the ``amqtt`` package) and wait for it."""
+def start_mqtt(
+    lifetime: float = DEFAULT_LIFETIME, tls: tuple[str, str] | None = None
+) -> LocalBroker:
+    """Start an `amqtt` MQTT 3.1.1 broker (needs the ``amqtt`` package) and wait for it.
+
+    With ``tls`` (certificate file, key file) it listens with TLS (URL scheme ``mqtts``).
+    """
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="arazzo-mqtt-"))
     config = workdir / "broker.yaml"
-    config.write_text(_MQTT_CONFIG.format(port=port), encoding="utf-8")
+    text = _MQTT_CONFIG.format(port=port)
+    if tls is not None:
+        listener = f"    bind: 127.0.0.1:{port}\n"
+        text = text.replace(
+            listener,
+            listener + f"    ssl: true\n    certfile: {tls[0]}\n    keyfile: {tls[1]}\n",
+        )
+    config.write_text(text, encoding="utf-8")
     log = workdir / "broker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -130,7 +142,8 @@ def start_mqtt(lifetime: float = DEFAULT_LIFETIME) -> LocalBroker:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    broker = LocalBroker("mqtt", port, process, workdir=workdir, log=log)
+    scheme = "mqtts" if tls is not None else "mqtt"
+    broker = LocalBroker("mqtt", port, process, scheme=scheme, workdir=workdir, log=log)
     broker.wait_ready()
     return broker
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from arazzo_engine.protocols.base import BrokerCredentials, TlsSettings
-from arazzo_engine.protocols.local import LocalBroker
+from arazzo_engine.protocols.local import LocalBroker, start_mqtt
 from arazzo_engine.protocols.session import MessageSession, SyncMessageSession
 from arazzo_engine.run.commands import (
     Failure,
@@ -28,7 +28,7 @@ from arazzo_engine.run.commands import (
     Time,
     Unsubscribe,
 )
-from tests.support.brokers import nats_broker, responder, start_broker
+from tests.support.brokers import nats_broker, require_mqtt, responder, start_broker
 
 PROTOCOLS = ["mqtt", "nats"]
 
@@ -277,3 +277,28 @@ def test_nats_tls_with_ca_bundle_and_client_certificate(tmp_path: Path) -> None:
             )
             got = session.execute(Receive("r", "s", 5))
             assert isinstance(got, Message) and got.payload == b"ok"
+
+
+def test_secure_mqtt_verifies_the_broker_with_the_ca_bundle(tmp_path: Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1")
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    server_cert.cert_chain_pems[0].write_to_path(str(tmp_path / "server.pem"))
+    server_cert.private_key_pem.write_to_path(str(tmp_path / "server.key"))
+    require_mqtt()
+    with start_mqtt(tls=(str(tmp_path / "server.pem"), str(tmp_path / "server.key"))) as broker:
+        assert broker.url.startswith("mqtts://")
+        with SyncMessageSession(connect_timeout=3) as session:
+            refused = session.execute(Subscribe("s", "mqtts", broker.url, "t/tls"))
+            assert isinstance(refused, Failure)
+            assert "CERTIFICATE" in refused.reason.upper()
+        trusted = TlsSettings(ca_bundle=str(tmp_path / "ca.pem"))
+        with SyncMessageSession(tls=trusted) as session:
+            assert isinstance(
+                session.execute(Subscribe("s", "mqtts", broker.url, "t/tls")), Subscribed
+            )
+            sent = session.execute(Publish("p", "mqtts", broker.url, "t/tls", payload=b"sealed"))
+            assert isinstance(sent, Published)
+            got = session.execute(Receive("r", "s", 5))
+            assert isinstance(got, Message) and got.payload == b"sealed"

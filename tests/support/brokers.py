@@ -19,10 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 RESPONDER = ROOT / "examples" / "messages" / "responder.py"
 
 
-def mqtt_broker() -> LocalBroker:
-    """An amqtt broker, or skip when amqtt is not installed."""
+def require_mqtt() -> None:
+    """Skip unless amqtt (the broker) and aiomqtt (the client) are installed."""
     if importlib.util.find_spec("amqtt") is None or importlib.util.find_spec("aiomqtt") is None:
         pytest.skip("MQTT test needs amqtt and aiomqtt: pip install -e '.[test]'")
+
+
+def mqtt_broker() -> LocalBroker:
+    """An amqtt broker, or skip when amqtt is not installed."""
+    require_mqtt()
     return start_mqtt(lifetime=600)
 
 
