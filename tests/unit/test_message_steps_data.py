@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from arazzo_engine.asyncapi import CorrelationId
+from arazzo_engine.asyncapi.binding import MessageTarget
 from arazzo_engine.asyncapi.messages import (
     ReceivedMessage,
     correlation_matches,
@@ -12,7 +15,8 @@ from arazzo_engine.asyncapi.messages import (
 )
 from arazzo_engine.document.dependencies import DependencyCycle, execution_order
 from arazzo_engine.expressions import Unresolved, evaluate_expression
-from arazzo_engine.run.commands import Message
+from arazzo_engine.run.commands import Failure, Message, Now, Publish, Published, Time
+from arazzo_engine.run.messaging import receive, send
 
 
 def test_encode_payload() -> None:
@@ -65,3 +69,66 @@ def test_execution_order_reports_a_cycle() -> None:
         execution_order(["a", "b", "c"], {"a": ["c"], "b": ["a"], "c": ["b"]})
     assert caught.value.cycle == ["a", "c", "b", "a"]
     assert "a -> c -> b -> a" in str(caught.value)
+
+
+def _target() -> MessageTarget:
+    return MessageTarget(
+        source="petOrders",
+        operation_id="confirmOrder",
+        action="receive",
+        protocol="mqtt",
+        server="mqtt://127.0.0.1:1883",
+        address="pets/confirm-order",
+        content_type="application/json",
+        correlation=CorrelationId("$message.payload#/id", "payload", "/id"),
+    )
+
+
+def _replay(steps: Any, results: list[Any]) -> tuple[list[Any], Any]:
+    """Drive a generator with canned results; returns the commands it yielded and its value."""
+    commands = [next(steps)]
+    try:
+        for result in results:
+            commands.append(steps.send(result))
+    except StopIteration as stop:
+        return commands, stop.value
+    raise AssertionError(f"still running after {len(results)} results: {commands[-1]}")
+
+
+def _msg(correlation: str, at: float) -> Message:
+    return Message("pets/confirm-order", (), f'{{"id": "{correlation}"}}'.encode(), at)
+
+
+def test_receive_skips_other_ids_and_counts_time_from_results() -> None:
+    steps = receive("confirm", "wf/confirm", _target(), "r-2", timeout=5)
+    commands, outcome = _replay(steps, [Time(100.0), _msg("r-1", 99.0), _msg("r-2", 101.5)])
+    assert isinstance(commands[0], Now)
+    assert [c.timeout for c in commands[1:]] == [5.0, 5.0]  # r-1 was buffered before the start
+    assert outcome.failure is None and outcome.correlation_id == "r-2"
+    assert (outcome.started, outcome.waited, outcome.skipped_count) == (100.0, 1.5, 1)
+    assert outcome.skipped[0].correlation_id == "r-1"
+
+
+def test_receive_times_out_with_the_reason() -> None:
+    steps = receive("confirm", "wf/confirm", _target(), "r-9", timeout=2)
+    results = [Time(10.0), _msg("r-1", 11.0), Failure("no message within 1s", 11.0, 1.0)]
+    commands, outcome = _replay(steps, results)
+    assert [c.timeout for c in commands[1:]] == [2.0, 1.0]
+    assert outcome.message is None and outcome.waited == 2.0
+    assert "correlation id 'r-9'" in outcome.failure and "1 other message(s)" in outcome.failure
+
+
+def test_send_builds_the_publish_and_keeps_the_message() -> None:
+    target = _target()
+    steps = send("place", target, (("h", "v"),), {"id": "r-1"})
+    commands, outcome = _replay(steps, [Published(5.0, 0.25)])
+    publish = commands[0]
+    assert isinstance(publish, Publish)
+    assert (publish.address, publish.payload, publish.headers) == (
+        "pets/confirm-order",
+        b'{"id":"r-1"}',
+        (("h", "v"),),
+    )
+    assert outcome.failure is None and outcome.message.message_header("h") == "v"
+    _commands, failed = _replay(send("place", target, (), {}), [Failure("refused", 5.0)])
+    assert failed.failure == "refused"
