@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from arazzo_engine.asyncapi import AsyncAPIDescription, render_address
+from arazzo_engine.asyncapi.checks import check_message_step
 from arazzo_engine.document.loader import load_text
 from arazzo_engine.errors import BindingError, ConfigurationError, DocumentError
 from arazzo_engine.protocols import adapter_for, binding_items, load_connect, supported_protocols
@@ -17,8 +18,8 @@ EXAMPLES = ROOT / "examples" / "messages"
 OFFICIAL_PET = Path("official/examples/1.1.0/pet-asyncapi.yaml")
 
 
-def _load(path: Path) -> AsyncAPIDescription:
-    return AsyncAPIDescription("src", load_text(path.read_text(encoding="utf-8"), str(path)))
+def _load(path: Path, name: str = "src") -> AsyncAPIDescription:
+    return AsyncAPIDescription(name, load_text(path.read_text(encoding="utf-8"), str(path)))
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -210,3 +211,63 @@ def test_protocol_table() -> None:
         adapter_for("kafka")
     assert adapter_for("secure-mqtt").secure
     assert callable(load_connect("nats"))
+
+
+def _sources() -> dict[str, AsyncAPIDescription]:
+    return {"petOrders": _load(EXAMPLES / "pet-purchase.asyncapi.yaml", "petOrders")}
+
+
+def test_checks_accept_the_example_steps() -> None:
+    sources = _sources()
+    send = {"operationId": "$sourceDescriptions.petOrders.placeOrder", "action": "send"}
+    path = {"channelPath": "{$sourceDescriptions.petOrders.url}#/channels/confirm-order"}
+    receive = {**path, "action": "receive", "correlationId": "x"}
+    assert check_message_step(send, "/s/0", sources) == []
+    assert check_message_step(receive, "/s/1", sources) == []
+
+
+def test_checks_find_what_the_schema_cannot(tmp_path: Path) -> None:
+    sources = _sources()
+    unknown = check_message_step({"operationId": "nope", "action": "send"}, "/s", sources)
+    assert [(c.code, c.pointer) for c in unknown] == [("unknown-operation-id", "/s/operationId")]
+    bad_path = check_message_step({"channelPath": "orders", "action": "send"}, "/s", sources)
+    assert [c.code for c in bad_path] == ["unknown-channel"]
+    params = {
+        "operationId": "placeOrder",
+        "action": "send",
+        "parameters": [
+            {"name": "orderRequestId", "in": "header", "value": "1"},
+            {"name": "shop", "in": "path", "value": "1"},
+            {"name": "q", "in": "query", "value": "1"},
+        ],
+    }
+    codes = [(c.code, c.pointer) for c in check_message_step(params, "/s", sources)]
+    assert codes == [
+        ("unknown-channel-parameter", "/s/parameters/1/name"),
+        ("parameter-location", "/s/parameters/2/in"),
+    ]
+    kafka = _write(
+        tmp_path,
+        "kafka.yaml",
+        """\
+        asyncapi: 3.0.0
+        info: {title: t, version: "1"}
+        servers:
+          k: {host: "localhost:9092", protocol: kafka}
+        channels:
+          orders:
+            address: "orders/{region}"
+            messages:
+              m: {payload: {type: object}}
+        operations:
+          created: {action: receive, channel: {$ref: "#/channels/orders"}}
+        """,
+    )
+    step = {"operationId": "created", "action": "receive", "correlationId": "1"}
+    checks = check_message_step(step, "/s", {"k": _load(kafka, "k")})
+    assert [c.code for c in checks] == [
+        "unsupported-protocol",
+        "correlation-id-without-location",
+        "missing-channel-parameter",
+    ]
+    assert "kafka" in checks[0].message and "mqtt, mqtts, nats, secure-mqtt" in checks[0].message
