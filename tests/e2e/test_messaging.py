@@ -263,8 +263,8 @@ def test_nats_tls_with_ca_bundle_and_client_certificate(tmp_path: Path) -> None:
         no_cert = TlsSettings(ca_bundle=str(files["ca"]))
         with SyncMessageSession(tls=no_cert, connect_timeout=3) as session:
             refused = session.execute(Subscribe("s", "nats", broker.url, "t/tls"))
-            assert isinstance(refused, Failure)
-            assert "CERTIFICATE" in refused.reason.upper()
+            # A TLS alert or a reset, depending on when the server hangs up.
+            assert isinstance(refused, Failure) and "cannot connect" in refused.reason
         full = TlsSettings(
             ca_bundle=str(files["ca"]), cert=str(files["client"]), key=str(files["client_key"])
         )
