@@ -28,6 +28,7 @@ from .description import (
 )
 
 __all__ = [
+    "MessageStep",
     "MessageTarget",
     "channel_for_path",
     "check_protocol",
@@ -183,3 +184,49 @@ def check_protocol(protocol: str) -> str | None:
     except ConfigurationError as exc:
         return exc.message
     return None
+
+
+@dataclass(frozen=True)
+class MessageStep:
+    """The message half of a compiled step: what it sends or receives, on which channel.
+
+    ``correlation`` is the step's compiled ``correlationId`` value (receive steps only); the
+    step's parameters (``in: header`` and ``in: path``), request body, criteria and outputs stay
+    on the step plan like those of an HTTP step.
+    """
+
+    action: str
+    description: AsyncAPIDescription
+    channel: Channel
+    operation: AsyncOperation | None = None
+    correlation: Any = None
+
+    @property
+    def source(self) -> str:
+        """The name of the AsyncAPI source description."""
+        return self.description.name
+
+    def describe(self) -> str:
+        """A short label, e.g. ``receive pets/confirm-order (confirmOrder)``."""
+        label = f"{self.action} {self.channel.address or self.channel.name}"
+        return f"{label} ({self.operation.operation_id})" if self.operation else label
+
+    def target(
+        self,
+        *,
+        server_url: str | None = None,
+        server_variables: Mapping[str, str] | None = None,
+        channel_values: Mapping[str, str] | None = None,
+        auth: str | None = None,
+    ) -> MessageTarget:
+        """Where this step sends or listens (see `message_target`)."""
+        return message_target(
+            self.description,
+            self.channel,
+            self.action,
+            operation=self.operation,
+            server_url=server_url,
+            server_variables=server_variables,
+            channel_values=channel_values,
+            auth=auth,
+        )

@@ -14,7 +14,7 @@ or the step's timeout is spent; the ones it skips are kept (a few) for the step 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..asyncapi.binding import MessageTarget
@@ -38,10 +38,13 @@ from .commands import (
 __all__ = [
     "DEFAULT_RECEIVE_TIMEOUT",
     "MAX_SKIPPED_KEPT",
+    "MessageRecord",
     "ReceiveOutcome",
     "SendOutcome",
     "SkippedMessage",
     "receive",
+    "record_receive",
+    "record_send",
     "send",
     "subscribe",
     "subscription_name",
@@ -209,3 +212,86 @@ def receive(
                 f"no message with correlation id {expected!r} within {limit:g}s "
                 f"({count} other message(s) skipped)",
             )
+
+
+@dataclass
+class MessageRecord:
+    """What a message step's record shows: the channel, the action, the message (headers,
+    payload, correlation id), how long the step waited and the messages it skipped.
+
+    Built unredacted by `record_send` / `record_receive`; the run's redactor masks it like a
+    request and response."""
+
+    action: str
+    protocol: str
+    server: str
+    address: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    payload: Any = None
+    correlation_id: Any = None
+    waited: float = 0.0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {
+            "action": self.action,
+            "protocol": self.protocol,
+            "server": self.server,
+            "address": self.address,
+            "headers": [[k, v] for k, v in self.headers],
+            "payload": self.payload,
+        }
+        if self.correlation_id is not None:
+            out["correlationId"] = self.correlation_id
+        if self.action == "receive":
+            out["waitedMs"] = round(self.waited * 1000, 3)
+            out["skipped"] = self.skipped
+            out["skippedCount"] = self.skipped_count
+        return out
+
+
+def _payload_of(message: ReceivedMessage | None) -> Any:
+    return None if message is None else message.message_payload()
+
+
+def record_send(target: MessageTarget, outcome: SendOutcome) -> MessageRecord:
+    """The record of a send step."""
+    from ..protocols.base import redact_url
+
+    return MessageRecord(
+        "send",
+        target.protocol,
+        redact_url(target.server),
+        target.address,
+        list(outcome.message.headers),
+        _payload_of(outcome.message),
+    )
+
+
+def record_receive(target: MessageTarget, outcome: ReceiveOutcome) -> MessageRecord:
+    """The record of a receive step (skipped messages as headers, payload, correlation id)."""
+    from ..media import decode_body
+    from ..protocols.base import redact_url
+
+    skipped = [
+        {
+            "correlationId": s.correlation_id,
+            "headers": [[k, v] for k, v in s.headers],
+            "payload": decode_body(s.payload, target.content_type or "application/json"),
+        }
+        for s in outcome.skipped
+    ]
+    return MessageRecord(
+        "receive",
+        target.protocol,
+        redact_url(target.server),
+        target.address,
+        list(outcome.message.headers) if outcome.message else [],
+        _payload_of(outcome.message),
+        outcome.correlation_id,
+        outcome.waited,
+        skipped,
+        outcome.skipped_count,
+    )

@@ -16,7 +16,7 @@ from arazzo_engine.asyncapi.messages import (
 from arazzo_engine.document.dependencies import DependencyCycle, execution_order
 from arazzo_engine.expressions import Unresolved, evaluate_expression
 from arazzo_engine.run.commands import Failure, Message, Now, Publish, Published, Time
-from arazzo_engine.run.messaging import receive, send
+from arazzo_engine.run.messaging import receive, record_receive, record_send, send
 
 
 def test_encode_payload() -> None:
@@ -132,3 +132,18 @@ def test_send_builds_the_publish_and_keeps_the_message() -> None:
     assert outcome.failure is None and outcome.message.message_header("h") == "v"
     _commands, failed = _replay(send("place", target, (), {}), [Failure("refused", 5.0)])
     assert failed.failure == "refused"
+
+
+def test_records_show_channel_message_and_skipped() -> None:
+    target = _target()
+    steps = receive("confirm", "wf/confirm", target, "r-2", timeout=5)
+    _commands, outcome = _replay(steps, [Time(1.0), _msg("r-1", 1.0), _msg("r-2", 1.25)])
+    record = record_receive(target, outcome).to_dict()
+    assert record["address"] == "pets/confirm-order" and record["action"] == "receive"
+    assert record["payload"] == {"id": "r-2"} and record["correlationId"] == "r-2"
+    assert record["waitedMs"] == 250.0 and record["skippedCount"] == 1
+    assert record["skipped"] == [{"correlationId": "r-1", "headers": [], "payload": {"id": "r-1"}}]
+    secret_target = MessageTarget(**{**target.__dict__, "server": "mqtt://u:pw@127.0.0.1:1883"})
+    _c, sent = _replay(send("place", secret_target, (), {"id": "r-2"}), [Published(1.0, 0.1)])
+    shown = record_send(secret_target, sent).to_dict()
+    assert shown["server"] == "mqtt://127.0.0.1:1883" and "waitedMs" not in shown
