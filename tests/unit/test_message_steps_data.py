@@ -13,7 +13,13 @@ from arazzo_engine.asyncapi.messages import (
     correlation_matches,
     encode_payload,
 )
-from arazzo_engine.document.dependencies import DependencyCycle, execution_order
+from arazzo_engine.document.dependencies import (
+    DependencyCycle,
+    StepDependency,
+    check_step_dependencies,
+    execution_order,
+    parse_step_dependency,
+)
 from arazzo_engine.expressions import Unresolved, evaluate_expression
 from arazzo_engine.run.commands import Failure, Message, Now, Publish, Published, Time
 from arazzo_engine.run.messaging import receive, record_receive, record_send, send
@@ -147,3 +153,34 @@ def test_records_show_channel_message_and_skipped() -> None:
     _c, sent = _replay(send("place", secret_target, (), {"id": "r-2"}), [Published(1.0, 0.1)])
     shown = record_send(secret_target, sent).to_dict()
     assert shown["server"] == "mqtt://127.0.0.1:1883" and "waitedMs" not in shown
+
+
+def test_step_dependency_forms_and_problems() -> None:
+    assert parse_step_dependency("send") == StepDependency("send")
+    assert parse_step_dependency("$workflows.other.steps.s1") == StepDependency("s1", "other")
+    assert parse_step_dependency("$sourceDescriptions.docs.wf.steps.s2") == StepDependency(
+        "s2", "wf", "docs"
+    )
+    assert parse_step_dependency("$steps.sendEvent") is None
+    workflows = {"main": ["send", "receive", "after"], "other": ["s1"]}
+    problems = check_step_dependencies(
+        "main",
+        {
+            "send": [],
+            "receive": ["$steps.send", "nope", "$workflows.other.steps.s1"],
+            "after": ["$sourceDescriptions.docs.wf.steps.x", "$sourceDescriptions.gone.wf.steps.y"],
+        },
+        workflows,
+        {"docs": {"wf": ["s2"]}},
+    )
+    assert [(code, step) for code, _message, step in problems] == [
+        ("bad-step-dependency", "receive"),
+        ("unknown-step-dependency", "receive"),
+        ("unknown-step-dependency", "after"),
+        ("unknown-step-dependency", "after"),
+    ]
+    cycle = check_step_dependencies(
+        "main", {"send": ["after"], "receive": ["send"], "after": ["receive"]}, workflows, {}
+    )
+    assert [code for code, _m, _s in cycle] == ["step-dependency-cycle"]
+    assert "send -> after -> receive -> send" in cycle[0][1]
