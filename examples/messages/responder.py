@@ -5,7 +5,8 @@
 - Every order on ``pets/place-order`` gets a confirmation on ``pets/confirm-order`` with the
   same ``orderRequestId`` (payload, and header when the order had one: NATS, MQTT 5).
   ``--mode wrong-first`` sends a confirmation of another order first; ``--mode silent`` never
-  answers; ``--mode reject`` answers with ``status: rejected``.
+  answers; ``--mode reject`` answers with ``status: rejected``; ``--mode ignore-first``
+  leaves the first order unanswered and answers the others.
 - With ``--http-port``: ``POST /orders`` answers 201 ``{"orderId": n}`` and, *before* it
   answers, publishes ``{"orderId": n, "status": "shipped", "trackingCode": ...}`` on
   ``shop/order-events``; ``GET /shipments/{trackingCode}`` answers the shipment.
@@ -79,7 +80,7 @@ class Shop:
         headers = (("orderRequestId", request_id[0]),) if order.headers else ()
         with self.lock:
             order_id = next(self.ids)
-        if self.mode == "silent":
+        if self.mode == "silent" or (self.mode == "ignore-first" and order_id == 1001):
             return
         if self.mode == "wrong-first":
             wrong = "not-" + request_id[0]
