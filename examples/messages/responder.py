@@ -158,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker", required=True, help="e.g. mqtt://127.0.0.1:1883")
     parser.add_argument("--http-port", type=int, default=None)
     parser.add_argument(
-        "--mode", choices=["normal", "wrong-first", "silent", "reject"], default="normal"
+        "--mode",
+        choices=["normal", "wrong-first", "silent", "reject", "ignore-first"],
+        default="normal",
     )
     parser.add_argument("--lifetime", type=float, default=300.0)
     args = parser.parse_args(argv)
