@@ -23,13 +23,16 @@ from .description import (
     AsyncOperation,
     Channel,
     CorrelationId,
+    Server,
     address_parameters,
     render_address,
 )
 
 __all__ = [
+    "USER_PASSWORD_TYPES",
     "MessageStep",
     "MessageTarget",
+    "broker_auth_key",
     "channel_for_path",
     "check_protocol",
     "find_operation",
@@ -129,9 +132,12 @@ def message_target(
     `ConfigurationError` for a protocol without an adapter and `BindingError` when a server or
     a channel parameter is missing.
     """
+    declared: Server | None = None
     if server_url is not None:
         protocol = urlsplit(server_url).scheme.lower()
         url = server_url
+        candidates = channel.servers or tuple(description.servers.values())
+        declared = next((s for s in candidates if s.protocol == protocol), None)
     else:
         declared = description.server_for(channel)
         protocol = declared.protocol
@@ -163,6 +169,8 @@ def message_target(
     bindings.update(binding_items(channel.bindings, protocol))
     if operation is not None:
         bindings.update(binding_items(operation.bindings, protocol))
+    if auth is None and declared is not None:
+        auth = broker_auth_key(description.name, declared)
     return MessageTarget(
         source=description.name,
         operation_id=operation.operation_id if operation else None,
@@ -175,6 +183,20 @@ def message_target(
         bindings=tuple(bindings.items()),
         auth=auth,
     )
+
+
+#: AsyncAPI security scheme types that carry a user name and password to a broker.
+USER_PASSWORD_TYPES = ("userPassword", "plain", "scramSha256", "scramSha512")
+
+
+def broker_auth_key(source: str, server: Server) -> str | None:
+    """The auth key (``SOURCE:SCHEME``) of the user/password scheme ``server`` declares, if any;
+    the driver looks the credentials up under it (as for HTTP: ``--auth``, the credentials
+    file, the environment)."""
+    for scheme in server.security:
+        if scheme.get("type") in USER_PASSWORD_TYPES:
+            return f"{source}:{scheme.get('name')}"
+    return None
 
 
 def check_protocol(protocol: str) -> str | None:

@@ -9,6 +9,7 @@ broker has the message) and closes. Adapters turn their client library's errors 
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,10 +49,17 @@ class TlsSettings:
     cert: str | None = None
     key: str | None = None
     verify: bool = True
+    #: a ready SSL context (as ``verify=`` accepts for HTTP): used as it is
+    ssl_context: ssl.SSLContext | None = None
 
     def context(self) -> ssl.SSLContext:
         """An SSL context built from these settings."""
-        context = ssl.create_default_context(cafile=self.ca_bundle)
+        if self.ssl_context is not None:
+            return self.ssl_context
+        if self.ca_bundle is not None and os.path.isdir(self.ca_bundle):
+            context = ssl.create_default_context(capath=self.ca_bundle)
+        else:
+            context = ssl.create_default_context(cafile=self.ca_bundle)
         if not self.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
