@@ -138,6 +138,9 @@ def message_target(
         url = server_url
         candidates = channel.servers or tuple(description.servers.values())
         declared = next((s for s in candidates if s.protocol == protocol), None)
+        if declared is not None and declared.protocol_version and "protocolVersion=" not in url:
+            joiner = "&" if "?" in url else "?"
+            url += f"{joiner}protocolVersion={declared.protocol_version}"
     else:
         declared = description.server_for(channel)
         protocol = declared.protocol

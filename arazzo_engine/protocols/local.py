@@ -20,7 +20,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LocalBroker", "free_port", "nats_server_binary", "start_mqtt", "start_nats"]
+__all__ = [
+    "LocalBroker",
+    "free_port",
+    "mosquitto_binary",
+    "nats_server_binary",
+    "start_mosquitto",
+    "start_mqtt",
+    "start_nats",
+]
 
 #: The longest a local broker lives, in seconds, unless told otherwise.
 DEFAULT_LIFETIME = 900
@@ -36,6 +44,14 @@ def free_port() -> int:
 def nats_server_binary() -> str | None:
     """The ``nats-server`` executable (``$ARAZZO_NATS_SERVER`` or on PATH), or None."""
     return os.environ.get("ARAZZO_NATS_SERVER") or shutil.which("nats-server")
+
+
+def mosquitto_binary() -> str | None:
+    """The ``mosquitto`` executable (``$ARAZZO_MOSQUITTO`` or on PATH / /usr/sbin), or None."""
+    found = os.environ.get("ARAZZO_MOSQUITTO") or shutil.which("mosquitto")
+    if found is None and os.path.exists("/usr/sbin/mosquitto"):
+        found = "/usr/sbin/mosquitto"
+    return found
 
 
 @dataclass
@@ -182,6 +198,37 @@ def start_nats(
             args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
     broker = LocalBroker("nats", port, process, workdir=workdir, log=log)
+    broker.wait_ready()
+    return broker
+
+
+def start_mosquitto(lifetime: float = DEFAULT_LIFETIME) -> LocalBroker:
+    """Start ``mosquitto`` (Debian package ``mosquitto``; MQTT 5.0 and 3.1.1) and wait for it.
+
+    `FileNotFoundError` when the binary is not installed.
+    """
+    binary = mosquitto_binary()
+    if binary is None:
+        raise FileNotFoundError("mosquitto is not installed (apt-get install mosquitto)")
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="arazzo-mosquitto-"))
+    config = workdir / "mosquitto.conf"
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n",
+        encoding="utf-8",
+    )
+    os.chmod(workdir, 0o755)
+    os.chmod(config, 0o644)
+    args = [binary, "-c", str(config)]
+    timeout = shutil.which("timeout")
+    if timeout is not None:
+        args = [timeout, str(int(lifetime)), *args]
+    log = workdir / "mosquitto.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    broker = LocalBroker("mqtt", port, process, workdir=workdir, log=log)
     broker.wait_ready()
     return broker
 

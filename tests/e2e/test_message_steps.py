@@ -119,3 +119,64 @@ def test_no_reply_fails_after_the_timeout(broker: LocalBroker) -> None:
     assert got.message is None
     assert got.failure is not None and f"correlation id {request_id!r}" in got.failure
     assert got.waited >= 0.5
+
+
+HEADER_CORRELATED = """\
+asyncapi: 3.0.0
+info: {title: pets, version: "1"}
+servers:
+  nats: {host: "127.0.0.1:4222", protocol: nats}
+  mqtt5: {host: "127.0.0.1:1883", protocol: mqtt, protocolVersion: "5.0"}
+channels:
+  place-order:
+    address: pets/place-order
+    messages: {order: {$ref: "#/components/messages/OrderRequest"}}
+  confirm-order:
+    address: pets/confirm-order
+    messages: {confirmation: {$ref: "#/components/messages/OrderResponse"}}
+operations:
+  placeOrder: {action: send, channel: {$ref: "#/channels/place-order"}}
+  confirmOrder: {action: receive, channel: {$ref: "#/channels/confirm-order"}}
+components:
+  messages:
+    OrderRequest:
+      contentType: application/json
+      correlationId: {location: "$message.header#/orderRequestId"}
+      headers: {type: object, properties: {orderRequestId: {type: string}}}
+    OrderResponse:
+      contentType: application/json
+      correlationId: {location: "$message.header#/orderRequestId"}
+"""
+
+
+@pytest.mark.parametrize("kind", ["nats", "mqtt5"])
+def test_correlation_by_header_as_in_the_spec_example(kind: str, tmp_path: Path) -> None:
+    """The official example correlates by a header: NATS headers, MQTT 5 user properties."""
+    from tests.support.brokers import mqtt5_broker, nats_broker
+
+    path = tmp_path / "pets.asyncapi.yaml"
+    path.write_text(HEADER_CORRELATED)
+    description = AsyncAPIDescription("pets", load_text(path.read_text(), str(path)))
+    with nats_broker() if kind == "nats" else mqtt5_broker() as broker:
+        targets = {}
+        for op_id in ("placeOrder", "confirmOrder"):
+            operation = description.operations[op_id]
+            targets[op_id] = message_target(
+                description,
+                operation.channel,
+                operation.action,
+                operation=operation,
+                server_url=broker.url,
+            )
+        place, confirm = targets["placeOrder"], targets["confirmOrder"]
+        assert ("protocolVersion=5.0" in place.server) is (kind == "mqtt5")
+        request_id = f"order-{uuid.uuid4().hex[:8]}"
+        with responder(place.server, mode="wrong-first"), SyncMessageSession() as session:
+            drive(subscribe("confirm", confirm), session)
+            headers = (("orderRequestId", request_id),)
+            sent = drive(send("placeOrder", place, headers, {"petId": 7}), session)
+            got = drive(receive("confirmOrder", "confirm", confirm, request_id, 5), session)
+    assert sent.failure is None
+    assert got.failure is None and got.correlation_id == request_id
+    assert evaluate_expression("$message.header.orderRequestId", got.message) == request_id
+    assert got.skipped_count == 1 and got.skipped[0].correlation_id == f"not-{request_id}"

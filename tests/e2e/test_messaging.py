@@ -28,7 +28,7 @@ from arazzo_engine.run.commands import (
     Time,
     Unsubscribe,
 )
-from tests.support.brokers import nats_broker, require_mqtt, responder, start_broker
+from tests.support.brokers import mqtt5_broker, nats_broker, require_mqtt, responder, start_broker
 
 PROTOCOLS = ["mqtt", "nats"]
 
@@ -302,3 +302,25 @@ def test_secure_mqtt_verifies_the_broker_with_the_ca_bundle(tmp_path: Path) -> N
             assert isinstance(sent, Published)
             got = session.execute(Receive("r", "s", 5))
             assert isinstance(got, Message) and got.payload == b"sealed"
+
+
+def test_mqtt5_carries_headers_and_content_type() -> None:
+    with mqtt5_broker() as broker, SyncMessageSession() as session:
+        url = broker.url + "?protocolVersion=5"
+        assert isinstance(session.execute(Subscribe("s", "mqtt", url, "t/v5")), Subscribed)
+        sent = session.execute(
+            Publish(
+                "p",
+                "mqtt",
+                url,
+                "t/v5",
+                headers=(("orderRequestId", "h-5"), ("tenant", "a")),
+                payload=b'{"petId": 5}',
+                content_type="application/json",
+            )
+        )
+        assert isinstance(sent, Published)
+        got = session.execute(Receive("r", "s", 5))
+        assert isinstance(got, Message)
+        assert got.headers == (("orderRequestId", "h-5"), ("tenant", "a"))
+        assert got.content_type == "application/json"

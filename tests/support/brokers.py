@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from arazzo_engine.protocols.local import LocalBroker, nats_server_binary, start_mqtt, start_nats
+from arazzo_engine.protocols.local import (
+    LocalBroker,
+    mosquitto_binary,
+    nats_server_binary,
+    start_mosquitto,
+    start_mqtt,
+    start_nats,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RESPONDER = ROOT / "examples" / "messages" / "responder.py"
@@ -38,6 +45,15 @@ def nats_broker(**options: object) -> LocalBroker:
     if nats_server_binary() is None:
         pytest.skip("nats-server is not installed (apt-get install nats-server; .ci/run does)")
     return start_nats(lifetime=600, **options)  # type: ignore[arg-type]
+
+
+def mqtt5_broker() -> LocalBroker:
+    """mosquitto (MQTT 5.0), or skip with the reason when it is not installed."""
+    if importlib.util.find_spec("aiomqtt") is None:
+        pytest.skip("MQTT test needs aiomqtt: pip install -e '.[test]'")
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto; .ci/run does)")
+    return start_mosquitto(lifetime=600)
 
 
 def start_broker(protocol: str) -> LocalBroker:
