@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ..auth.sigv4 import AwsSettings
 from ..console import _wrap_lines
@@ -221,7 +221,12 @@ def dry_run(
             continue
         dry.method = call.method
         dry.url = redactor.url(unquote(call.url))
-        dry.headers = redact_headers(call.headers, redactor=redactor)
+        # as a client sends them: names in lower case, with Host (and Content-Length)
+        wire = [("host", urlsplit(call.url).netloc)]
+        wire += [(k.lower(), v) for k, v in call.headers]
+        if call.content:
+            wire.append(("content-length", str(len(call.content))))
+        dry.headers = redact_headers(wire, redactor=redactor)
         dry.body = redactor.value(call.body)
         content_type = next((v for k, v in call.headers if k.lower() == "content-type"), "")
         media = content_type.split(";", 1)[0].strip().lower()

@@ -126,7 +126,8 @@ def _failure(
         return Failure(f"request not sent: {exc}", at, elapsed, sent)
     else:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return Failure(f"no response from {command.url}: {reason}", at, elapsed, sent)
+    url = sent.url if sent is not None else command.url  # after auth (a query API key)
+    return Failure(f"no response from {url}: {reason}", at, elapsed, sent)
 
 
 def _collect(chunks: Iterator[bytes], command: HttpExchange, stop_at: float) -> bytes:
