@@ -20,11 +20,11 @@ import httpx
 from .auth.credentials import CredentialStore, load_credentials_file
 from .auth.sigv4 import AwsSettings
 from .document.model import Document, load
-from .errors import ArazzoError, DocumentError
+from .errors import DocumentError
 from .redact import Redactor
 from .results import RunResult
-from .run.context import RunMemory
 from .run.commands import Command, Result
+from .run.context import RunMemory
 from .run.core import (
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_STEPS,

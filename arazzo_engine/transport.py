@@ -160,7 +160,7 @@ def make_client(options: TransportOptions) -> httpx.Client:
 _local = threading.local()
 
 
-class deadline:  # noqa: N801 (a context manager used like a function)
+class deadline:
     """``with deadline(seconds):`` bounds every socket operation of the calls made inside it
     (on clients from `make_client`) by the time left of ``seconds`` in all."""
 
@@ -177,7 +177,7 @@ class deadline:  # noqa: N801 (a context manager used like a function)
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:
-    at = getattr(_local, "deadline", None)
+    at: float | None = getattr(_local, "deadline", None)
     if at is None:
         return timeout
     left = at - time.monotonic()

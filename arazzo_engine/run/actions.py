@@ -127,7 +127,9 @@ def retry_after(reply: HttpReply | None) -> float | None:
         return None
 
 
-def action_inputs(runner: _Runner, target: WorkflowPlan, action: ActionPlan, ctx: StepContext) -> Any:
+def action_inputs(
+    runner: _Runner, target: WorkflowPlan, action: ActionPlan, ctx: StepContext
+) -> Any:
     """The inputs an action passes to its target workflow (Arazzo 1.1 ``parameters``),
     validated against the target's inputs schema."""
     inputs: dict[str, Any] = {}

@@ -306,9 +306,7 @@ class _Runner:
         finally:
             recorder.trace([p.value for p in step.parameters], ctx)
             if step.body is not None:
-                recorder.trace(
-                    [step.body.payload, *(v for _, v in step.body.replacements)], ctx
-                )
+                recorder.trace([step.body.payload, *(v for _, v in step.body.replacements)], ctx)
         call = exchange.call
         timeout = (
             step.timeout
@@ -472,9 +470,9 @@ def execute(
     results (`HttpReply` / `Failure`, `Time`). Raises InputError before the first command when
     the inputs are invalid.
 
-    ``binding`` is the run's binding (see [`arazzo_engine.run.setup.bind`][arazzo_engine.run.setup.bind]);
-    an operation step not in it fails the run with ConfigurationError. ``memory`` shares what
-    earlier workflows of the same run left (their inputs and outputs for ``$workflows``, and
+    ``binding`` is the run's binding (see
+    [`arazzo_engine.run.setup.bind`][arazzo_engine.run.setup.bind]); an operation step not in
+    it fails the run with ConfigurationError. ``memory`` shares what earlier workflows of the same run left (their inputs and outputs for ``$workflows``, and
     which dependencies already ran, so each runs once)."""
     raw_inputs = dict(inputs or {})
     runner = _Runner(options, binding or RunBinding(), raw_inputs)

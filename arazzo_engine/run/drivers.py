@@ -87,9 +87,7 @@ def _sent(request: httpx.Request) -> SentRequest:
     )
 
 
-def _reply(
-    response: httpx.Response, body: bytes, at: float, elapsed: float
-) -> HttpReply:
+def _reply(response: httpx.Response, body: bytes, at: float, elapsed: float) -> HttpReply:
     return HttpReply(
         response.status_code,
         tuple(response.headers.multi_items()),
@@ -207,9 +205,7 @@ def drive_sync(
         return done
 
 
-async def _collect_async(
-    chunks: AsyncIterator[bytes], command: HttpExchange
-) -> bytes:
+async def _collect_async(chunks: AsyncIterator[bytes], command: HttpExchange) -> bytes:
     parts: list[bytes] = []
     size = 0
     async for chunk in chunks:
@@ -296,9 +292,7 @@ def drive_replay(run: Run, results: Iterable[Result]) -> RunResult:
                 raise ReplayMismatch(
                     f"the recording ends before the run: no result for {type(command).__name__}"
                 ) from None
-            expected = (
-                (HttpReply, Failure) if isinstance(command, HttpExchange) else (Time,)
-            )
+            expected = (HttpReply, Failure) if isinstance(command, HttpExchange) else (Time,)
             if not isinstance(result, expected):
                 raise ReplayMismatch(
                     f"the run asked {type(command).__name__} and the recording answers "
