@@ -473,7 +473,8 @@ def execute(
     ``binding`` is the run's binding (see
     [`arazzo_engine.run.setup.bind`][arazzo_engine.run.setup.bind]); an operation step not in
     it fails the run with ConfigurationError. ``memory`` shares what earlier
-    workflows of the same run left (their inputs and outputs for ``$workflows``, and which dependencies already ran, so each runs once)."""
+    workflows of the same run left (their inputs and outputs for ``$workflows``, and which
+    dependencies already ran, so each runs once)."""
     raw_inputs = dict(inputs or {})
     runner = _Runner(options, binding or RunBinding(), raw_inputs)
     if memory is not None:
