@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlparse
 
-import httpx
-
 from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
 from .loader import LoadedText, load_text, pointer_join
@@ -29,6 +27,8 @@ SUPPORTED_VERSIONS = ("1.0.", "1.1.")
 def _read(uri: str, where: Location | None) -> str:
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
+        import httpx  # only for remote sources: loading a local document needs no HTTP client
+
         try:
             response = httpx.get(uri, timeout=REMOTE_TIMEOUT, follow_redirects=True)
         except httpx.HTTPError as exc:
