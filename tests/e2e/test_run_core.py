@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -160,9 +161,16 @@ def test_trickled_headers_are_stopped_at_the_total_timeout(doc: Path) -> None:
         asynchronous = asyncio.run(
             arun_workflow(doc, "fetch", servers={"api": hostile.url}, timeout=1.5)
         )
+        for _ in range(100):  # the server notices a hang-up at its next byte
+            if len(hostile.outcomes) == 2:
+                break
+            time.sleep(0.05)
+        outcomes = list(hostile.outcomes)
     for result in (sync, asynchronous):
         assert not result.success
         assert "timed out after 1.5 s" in (result.error or ""), result.error
+    # both clients hung up while the headers trickled, before the server gave in
+    assert outcomes == ["client left", "client left"]
 
 
 def test_a_dependency_gets_the_inputs_it_declares(doc: Path, server: ScriptedServer) -> None:

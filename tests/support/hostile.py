@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-Behaviour = Callable[[socket.socket, threading.Event], None]
+Behaviour = Callable[[socket.socket, threading.Event], str]
 
 
 class HostileServer:
@@ -19,6 +19,8 @@ class HostileServer:
 
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
+        #: how each connection ended: what the behaviour returned, or "client left"
+        self.outcomes: list[str] = []
         self.stop = threading.Event()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -41,9 +43,9 @@ class HostileServer:
             conn.settimeout(5)
             try:
                 _read_request(conn)
-                self.behaviour(conn, self.stop)
+                self.outcomes.append(self.behaviour(conn, self.stop))
             except OSError:
-                pass  # the client hung up: what a bounded client does
+                self.outcomes.append("client left")  # what a bounded client does
 
     def __enter__(self) -> HostileServer:
         self.thread.start()
@@ -76,6 +78,7 @@ def endless_body(limit: float = 20.0) -> Behaviour:
         while not stop.is_set() and time.monotonic() < until:
             conn.sendall(chunk)
         conn.sendall(b"0\r\n\r\n")
+        return "completed"
 
     return behaviour
 
@@ -94,6 +97,7 @@ def gzip_bomb(inflated: int = 512 * 1024 * 1024) -> Behaviour:
             b"Content-Length: %d\r\n\r\n" % len(body)
         )
         conn.sendall(body)
+        return "completed"
 
     return behaviour
 
@@ -109,5 +113,6 @@ def header_trickle(limit: float = 15.0, pause: float = 0.2) -> Behaviour:
             conn.sendall(b"a")
             time.sleep(pause)
         conn.sendall(b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        return "completed"
 
     return behaviour
