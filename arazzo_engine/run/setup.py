@@ -108,7 +108,8 @@ class _Binder:
         found = self.keys.get(id(auth.auth))
         if found is None:
             assert step.operation is not None
-            base = f"{step.operation.source_name}:{auth.scheme or 'auth'}"
+            scheme = (auth.scheme or "auth").split(" (", 1)[0].replace(" ", "")
+            base = f"{step.operation.source_name}:{scheme}"
             found, n = base, 1
             while found in self.table:
                 n += 1

@@ -176,17 +176,13 @@ def test_trickled_headers_are_stopped_at_the_total_timeout(doc: Path) -> None:
 def test_a_dependency_gets_the_inputs_it_declares(doc: Path, server: ScriptedServer) -> None:
     server.route("POST", "/hello", Reply(200, {}))
     server.route("GET", "/thing", Reply(200, {}))
-    result = run_workflow(
-        doc, "after", {"name": "Rex", "other": "x"}, servers={"api": server.url}
-    )
+    result = run_workflow(doc, "after", {"name": "Rex", "other": "x"}, servers={"api": server.url})
     assert result.success, result.error
     assert [r.path for r in server.received] == ["/hello", "/thing"]
     assert server.received[0].json() == {"name": "Rex"}
 
 
-def test_run_workflows_gives_a_dependency_its_own_inputs(
-    doc: Path, server: ScriptedServer
-) -> None:
+def test_run_workflows_gives_a_dependency_its_own_inputs(doc: Path, server: ScriptedServer) -> None:
     from arazzo_engine import run_workflows
 
     server.route("POST", "/hello", Reply(200, {}))
