@@ -103,7 +103,7 @@ def _reply(response: httpx.Response, body: bytes, at: float, elapsed: float) -> 
 def _too_large(command: HttpExchange) -> str:
     return (
         f"the response body of {command.url} is larger than {command.max_body} bytes "
-        "(decompressed): the step fails (raise max_body / --max-body to read it)"
+        "(decompressed); raise the run's max_body setting to read it"
     )
 
 
