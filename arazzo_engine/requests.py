@@ -9,7 +9,6 @@ its headers afterwards), so the bytes signed are the bytes sent.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,7 +149,13 @@ def serialise_body(value: Any, content_type: str | None) -> tuple[bytes, str | N
             if key.lower() == "boundary":
                 boundary = text.strip('"')
         if boundary is None:
-            boundary = f"arazzo-{uuid.uuid4().hex}"
+            # not random (the core is deterministic: a replayed run gives the same result) and
+            # not derived from the values (they may be secrets): the first one they do not hold
+            text, number = repr(value), 0
+            boundary = "arazzo-boundary-0"
+            while boundary in text:
+                number += 1
+                boundary = f"arazzo-boundary-{number}"
             content_type = f"{content_type}; boundary={boundary}"
         return _multipart(value, boundary), content_type
     if isinstance(value, str):

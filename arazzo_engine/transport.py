@@ -31,6 +31,7 @@ __all__ = [
     "TransportError",
     "TransportOptions",
     "deadline",
+    "install_deadlines",
     "make_async_client",
     "make_client",
 ]
@@ -146,8 +147,15 @@ def make_client(options: TransportOptions) -> httpx.Client:
         client = httpx.Client(transport=options.transport, **_client_kwargs(options))
     except ValueError as exc:  # httpx's word for a proxy URL it cannot use
         raise TransportError(f"cannot set up the HTTP client: {exc}") from None
-    _install_deadlines([client._transport, *client._mounts.values()])
+    install_deadlines(client)
     return client
+
+
+def install_deadlines(client: httpx.Client) -> None:
+    """Make ``client``'s own connections honour `deadline` (idempotent; outside a
+    ``with deadline(...)`` block nothing changes). The sync driver calls it on the client it is
+    given, so a caller's client is bounded by the total timeout too."""
+    _install_deadlines([client._transport, *client._mounts.values()])
 
 
 # -- a total deadline for synchronous calls ---------------------------------------------------

@@ -23,7 +23,7 @@ import httpx
 
 from ..errors import ArazzoError
 from ..results import RunResult
-from ..transport import RunCookies, Timeouts, deadline
+from ..transport import RunCookies, Timeouts, deadline, install_deadlines
 from .commands import (
     Command,
     Failure,
@@ -187,6 +187,7 @@ def drive_sync(
     """
     jar = cookies if cookies is not None else RunCookies()
     table = auth or {}
+    install_deadlines(client)
     try:
         command = next(run)
         while True:

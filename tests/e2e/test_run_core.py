@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from arazzo_engine import arun_workflow, load, run_workflow
@@ -161,16 +162,20 @@ def test_trickled_headers_are_stopped_at_the_total_timeout(doc: Path) -> None:
         asynchronous = asyncio.run(
             arun_workflow(doc, "fetch", servers={"api": hostile.url}, timeout=1.5)
         )
+        with httpx.Client() as own:  # a caller's client is bounded too
+            callers = run_workflow(
+                doc, "fetch", servers={"api": hostile.url}, timeout=1.5, client=own
+            )
         for _ in range(100):  # the server notices a hang-up at its next byte
-            if len(hostile.outcomes) == 2:
+            if len(hostile.outcomes) == 3:
                 break
             time.sleep(0.05)
         outcomes = list(hostile.outcomes)
-    for result in (sync, asynchronous):
+    for result in (sync, asynchronous, callers):
         assert not result.success
         assert "timed out after 1.5 s" in (result.error or ""), result.error
-    # both clients hung up while the headers trickled, before the server gave in
-    assert outcomes == ["client left", "client left"]
+    # every client hung up while the headers trickled, before the server gave in
+    assert outcomes == ["client left"] * 3
 
 
 def test_a_dependency_gets_the_inputs_it_declares(doc: Path, server: ScriptedServer) -> None:
