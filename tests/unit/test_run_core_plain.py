@@ -164,3 +164,56 @@ def test_dry_run_masks_password_inputs_in_paths_queries_and_bodies(tmp_path: Pat
     assert secret not in shown
     assert "hunter2" not in shown
     assert shown.count("***") >= 4
+
+
+def test_retry_after_dates_are_read_against_the_replys_time(tmp_path: Path) -> None:
+    """Driven by hand: the delay of an HTTP-date Retry-After comes from the reply's own time
+    (``at + elapsed``), not from a clock, so the same replies give the same Wait."""
+    import email.utils
+
+    from arazzo_engine.run.commands import HttpExchange, Now, Time, Wait
+    from arazzo_engine.run.core import execute
+    from arazzo_engine.run.services import default_services
+
+    (tmp_path / "api.yaml").write_text(OPENAPI.read_text())
+    doc = tmp_path / "r.arazzo.yaml"
+    doc.write_text(
+        dedent(
+            """\
+            arazzo: 1.0.1
+            info: {title: t, version: "1"}
+            sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
+            workflows:
+              - workflowId: r
+                steps:
+                  - stepId: list
+                    operationId: listItems
+                    onFailure:
+                      - {name: again, type: retry, retryAfter: 1, retryLimit: 2}
+            """
+        )
+    )
+    plan = load(doc).plan("r")
+    options = RunOptions(servers={"api": "http://127.0.0.1:9"}, services=default_services())
+    at = 1_800_000_000.0
+    when = email.utils.formatdate(at + 2 + 7, usegmt=True)  # 7 s after the reply ended
+    statuses = iter([(503, (("retry-after", when),)), (200, ())])
+    seen: list[object] = []
+    run = execute(plan, {}, options, binding=bind(plan, options).binding)
+    try:
+        command = next(run)
+        while True:
+            seen.append(command)
+            if isinstance(command, HttpExchange):
+                status, headers = next(statuses)
+                sent = SentRequest(command.method, command.url, command.headers, command.body)
+                command = run.send(HttpReply(status, headers, b"", sent, at, 2.0))
+            else:
+                assert isinstance(command, (Now, Wait))
+                command = run.send(Time(at))
+    except StopIteration as stop:
+        result = stop.value
+    assert result.success, result.error
+    waits = [c for c in seen if isinstance(c, Wait)]
+    assert waits == [Wait("list", 7.0)]
+    assert [s.status_code for s in result.steps] == [503, 200]
