@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
 
 import httpx
@@ -128,18 +129,93 @@ def _failure(
     return Failure(f"no response from {url}: {reason}", at, elapsed, sent)
 
 
-def _collect(chunks: Iterator[bytes], command: HttpExchange, stop_at: float) -> bytes:
-    """The body, at most ``max_body`` bytes, within the deadline (checked per chunk)."""
-    parts: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        size += len(chunk)
-        if command.max_body is not None and size > command.max_body:
+#: The most bytes one piece of compressed input may inflate to at a time.
+_PIECE = 1024 * 1024
+
+
+class _Inflater:
+    """gzip / deflate decoding in pieces of at most 1 MiB, so that a small body that inflates
+    to gigabytes is stopped at ``max_body`` without ever holding more than a piece of it
+    (httpx's own decoders inflate each network chunk whole: a 64 KiB chunk of a bomb is 64 MB)."""
+
+    def __init__(self, encoding: str, request: httpx.Request) -> None:
+        self.request = request
+        self.raw_deflate = False
+        self.started = False
+        self.wbits = zlib.MAX_WBITS | 16 if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self.inflater = zlib.decompressobj(self.wbits)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self.inflater.decompress(data, _PIECE)
+            except zlib.error as exc:
+                if self.wbits == zlib.MAX_WBITS and not self.started:
+                    # "deflate" sent as raw deflate, without the zlib wrapper (as httpx allows)
+                    self.wbits = -zlib.MAX_WBITS
+                    self.inflater = zlib.decompressobj(self.wbits)
+                    continue
+                raise httpx.DecodingError(str(exc), request=self.request) from None
+            self.started = True
+            if out:
+                yield out
+            data = self.inflater.unconsumed_tail
+
+    def flush(self) -> bytes:
+        try:
+            return self.inflater.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc), request=self.request) from None
+
+
+def _encoding(response: httpx.Response) -> str | None:
+    """The body's content coding when the drivers decode it themselves ("" for none); None
+    when httpx's decoders do (brotli, zstd, several codings)."""
+    coding = response.headers.get("content-encoding", "").strip().lower()
+    return coding if coding in ("", "identity", "gzip", "x-gzip", "deflate") else None
+
+
+class _Body:
+    """Collects a body, at most ``max_body`` bytes after decoding."""
+
+    def __init__(self, command: HttpExchange, response: httpx.Response) -> None:
+        self.limit = command.max_body
+        self.parts: list[bytes] = []
+        self.size = 0
+        coding = _encoding(response)
+        self.own = coding is not None  # False: the chunks are already decoded by httpx
+        self.inflater = (
+            _Inflater(coding, response.request) if coding not in (None, "", "identity") else None
+        )
+
+    def add(self, chunk: bytes) -> None:
+        pieces = self.inflater.feed(chunk) if self.inflater is not None else (chunk,)
+        for piece in pieces:
+            self.size += len(piece)
+            if self.limit is not None and self.size > self.limit:
+                raise _BodyTooLarge
+            self.parts.append(piece)
+
+    def done(self) -> bytes:
+        if self.inflater is not None:
+            self.add_tail(self.inflater.flush())
+        return b"".join(self.parts)
+
+    def add_tail(self, piece: bytes) -> None:
+        self.size += len(piece)
+        if self.limit is not None and self.size > self.limit:
             raise _BodyTooLarge
-        parts.append(chunk)
+        self.parts.append(piece)
+
+
+def _collect(response: httpx.Response, command: HttpExchange, stop_at: float) -> bytes:
+    """The body, at most ``max_body`` bytes, within the deadline (checked per chunk)."""
+    body = _Body(command, response)
+    for chunk in response.iter_raw() if body.own else response.iter_bytes():
+        body.add(chunk)
         if time.monotonic() > stop_at:
             raise _TotalTimeout
-    return b"".join(parts)
+    return body.done()
 
 
 def _exchange_sync(
@@ -153,7 +229,7 @@ def _exchange_sync(
             response = client.send(request, auth=_auth(command, table), stream=True)
             try:
                 request = response.request
-                body = _collect(response.iter_bytes(), command, start + command.timeout)
+                body = _collect(response, command, start + command.timeout)
             finally:
                 response.close()
         jar.extract(response)
@@ -206,15 +282,12 @@ def drive_sync(
         return done
 
 
-async def _collect_async(chunks: AsyncIterator[bytes], command: HttpExchange) -> bytes:
-    parts: list[bytes] = []
-    size = 0
+async def _collect_async(response: httpx.Response, command: HttpExchange) -> bytes:
+    body = _Body(command, response)
+    chunks: AsyncIterator[bytes] = response.aiter_raw() if body.own else response.aiter_bytes()
     async for chunk in chunks:
-        size += len(chunk)
-        if command.max_body is not None and size > command.max_body:
-            raise _BodyTooLarge
-        parts.append(chunk)
-    return b"".join(parts)
+        body.add(chunk)
+    return body.done()
 
 
 async def _exchange_async(
@@ -232,7 +305,7 @@ async def _exchange_async(
         response = await client.send(request, auth=_auth(command, table), stream=True)
         try:
             sent.append(response.request)
-            body = await _collect_async(response.aiter_bytes(), command)
+            body = await _collect_async(response, command)
         finally:
             await response.aclose()
         jar.extract(response)

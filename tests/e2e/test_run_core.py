@@ -211,3 +211,33 @@ def test_a_dependency_without_its_required_inputs_fails_the_run(
     assert "depends on 'greet', which failed" in (result.error or "")
     assert any("'name' is a required property" in w for w in result.warnings)
     assert server.received == []
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "gzip-bad"])
+def test_compressed_bodies_are_decoded_by_both_drivers(
+    doc: Path, server: ScriptedServer, coding: str
+) -> None:
+    import gzip
+    import zlib
+
+    data = json.dumps({"a": 1, "pad": "x" * 5000}).encode()
+    if coding == "gzip":
+        body, header = gzip.compress(data), "gzip"
+    elif coding == "deflate":
+        body, header = zlib.compress(data), "deflate"
+    elif coding == "raw-deflate":
+        packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        body, header = packer.compress(data) + packer.flush(), "deflate"
+    else:
+        body, header = b"not gzip at all", "gzip"
+    headers = {"Content-Type": "application/json", "Content-Encoding": header}
+    server.route("GET", "/thing", Reply(200, body, headers))
+    sync = run_workflow(doc, "fetch", servers={"api": server.url})
+    asynchronous = asyncio.run(arun_workflow(doc, "fetch", servers={"api": server.url}))
+    for result in (sync, asynchronous):
+        if coding == "gzip-bad":
+            assert not result.success and "DecodingError" in (result.error or "")
+            continue
+        assert result.success, result.error
+        response = result.steps[0].response
+        assert response is not None and response.body == json.loads(data)
