@@ -152,10 +152,10 @@ def serialise_body(value: Any, content_type: str | None) -> tuple[bytes, str | N
             # not random (the core is deterministic: a replayed run gives the same result) and
             # not derived from the values (they may be secrets): the first one they do not hold
             text, number = repr(value), 0
-            boundary = "arazzo-boundary-0"
+            boundary = f"arazzo-{number:032x}"
             while boundary in text:
                 number += 1
-                boundary = f"arazzo-boundary-{number}"
+                boundary = f"arazzo-{number:032x}"
             content_type = f"{content_type}; boundary={boundary}"
         return _multipart(value, boundary), content_type
     if isinstance(value, str):

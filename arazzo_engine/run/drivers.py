@@ -183,6 +183,8 @@ class _Body:
         self.parts: list[bytes] = []
         self.size = 0
         coding = _encoding(response)
+        if response.is_stream_consumed:  # read already (a mock transport's): httpx decoded it
+            coding = None
         self.own = coding is not None  # False: the chunks are already decoded by httpx
         self.inflater = (
             _Inflater(coding, response.request) if coding not in (None, "", "identity") else None
