@@ -384,7 +384,7 @@ class _Runner:
 def _now(step_id: str = "") -> Generator[Command, Result, float]:
     """The time, asked of the driver (the core has no clock)."""
     answer = yield Now(step_id)
-    if not isinstance(answer, (Time, HttpReply, Failure)):
+    if not isinstance(answer, Time):
         raise ArazzoError(f"the driver answered Now with {type(answer).__name__}, not Time")
     return answer.at
 
