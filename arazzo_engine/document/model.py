@@ -16,7 +16,7 @@ from ..openapi.description import OpenAPIDescription
 from .loader import LoadedText, load_text, pointer_join
 
 if TYPE_CHECKING:
-    from .plan import WorkflowPlan
+    from ..compile.plan import WorkflowPlan
 
 __all__ = ["Document", "SourceDescription", "load"]
 
@@ -94,7 +94,6 @@ class Document:
             )
         self.data: dict[str, Any] = data
         self.version = version
-        self._plans: dict[str, WorkflowPlan] = {}
         #: Things derived from this document once and reused by every run (compiled validators).
         self.cache: dict[tuple[str, str], Any] = {}
         self.workflows: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -178,14 +177,12 @@ class Document:
             ) from None
 
     def plan(self, workflow_id: str) -> WorkflowPlan:
-        """The compiled plan of a workflow, built on first use and kept."""
-        plan = self._plans.get(workflow_id)
-        if plan is None:
-            from .plan import compile_workflow
+        """The compiled plan of a workflow (the whole document is compiled once, on first use,
+        and kept). Raises the `DocumentError` that stops the workflow when the compiler found
+        an error affecting it (the errors ``validate()`` reports for it)."""
+        from ..compile import plan_workflow
 
-            plan = compile_workflow(self, workflow_id)
-            self._plans[workflow_id] = plan
-        return plan
+        return plan_workflow(self, workflow_id)
 
     def __repr__(self) -> str:
         return f"<Document {self.uri} workflows={list(self.workflows)}>"
