@@ -662,7 +662,8 @@ class Checks:
         if found_kind != kind:
             self.add(
                 "wrong-component-kind",
-                f"reference {reference!r} names {found_kind!r} but this list holds {kind}",
+                f"reference {reference!r} names {found_kind!r} but this list holds {kind} "
+                f"('$components.{kind}.<name>')",
                 pointer,
             )
             return None
@@ -752,7 +753,7 @@ class Checks:
         text: str = raw["condition"]
         kind_raw = raw.get("type", "simple")
         if kind_raw == "simple" or "{$" in text:
-            text = self.read(text, _j(at, "condition"))
+            text = self.read(text, _j(at, "condition"), condition=kind_raw == "simple")
         version: Any = raw.get("version")
         if isinstance(kind_raw, dict):
             version = kind_raw.get("version")
@@ -783,10 +784,10 @@ class Checks:
 
     # -- values and expressions ------------------------------------------------------------
 
-    def read(self, text: str, at: str) -> str:
+    def read(self, text: str, at: str, *, condition: bool = False) -> str:
         """``text`` as the document's grammar reads it (see `grammar.py`), warning about each
         lenient reading."""
-        out, notes = self.grammar.text(text)
+        out, notes = self.grammar.text(text, condition=condition)
         for note in notes:
             self.note(note, at)
         return out
@@ -942,7 +943,7 @@ class Checks:
         """Warn about ``$inputs.<name>`` whose name is a near miss of a declared input."""
         declared = self.declared_inputs(workflow)
         name = expr.name
-        if not declared or name is None or name in declared:
+        if not declared or name is None or _has_output(declared, name):
             return
         folded = [k for k in declared if str(k).casefold() == name.casefold()]
         close = folded or difflib.get_close_matches(name, [str(k) for k in declared], n=1)
@@ -955,8 +956,30 @@ class Checks:
                 "warning",
             )
 
+    def spaced_step_id(self, expr: RuntimeExpression, at: str, workflow: _Workflow | None) -> None:
+        """``$steps.<id with spaces>``: the grammar ends an id at a space. Arazzo 1.0 documents
+        are read with the 1.0 grammar, which such documents rely on: accepted when the step
+        exists (the id pattern is a SHOULD), with a warning; an error in 1.1."""
+        if self.v11:
+            self.add(
+                "bad-expression",
+                f"{expr.text}: a step id in a runtime expression cannot contain spaces "
+                "(stepIds should match [A-Za-z0-9_-]+)",
+                at,
+            )
+        elif workflow is not None and expr.target in workflow.steps:
+            self.add(
+                "step-id-pattern",
+                f"{expr.text}: step id {expr.target!r} has spaces (stepIds should match "
+                "[A-Za-z0-9_-]+); read as that step, as Arazzo 1.0 documents do",
+                at,
+                "warning",
+            )
+
     def refs(self, found: list[RuntimeExpression], at: str, workflow: _Workflow | None) -> None:
         for expr in found:
+            if expr.root == "steps" and expr.target is not None and " " in expr.target:
+                self.spaced_step_id(expr, at, workflow)
             if expr.root == "inputs" and workflow is not None:
                 self.input_name(expr, at, workflow)
             elif expr.root == "steps" and workflow is not None and expr.target is not None:

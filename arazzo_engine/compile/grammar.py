@@ -26,6 +26,7 @@ _BODY_DOT = re.compile(
     rf"(?P<path>(?:\.{_NAME}|\[[0-9]+\])+)"
 )
 _PATH_STEP = re.compile(rf"\.({_NAME})|\[([0-9]+)\]")
+_EMBEDDED = re.compile(r"\{\$[^{}]*\}")
 _STEP_FIELD = re.compile(rf"\$steps\.(?P<id>{_NAME})\.(?P<name>{_NAME})")
 
 
@@ -67,10 +68,26 @@ class Grammar:
     def __init__(self, version: str) -> None:
         self.v10 = version.startswith("1.0")
 
-    def text(self, text: str) -> tuple[str, list[Note]]:
-        """``text`` rewritten into the standard form, and a note per rewrite."""
+    def text(self, text: str, *, condition: bool = False) -> tuple[str, list[Note]]:
+        """``text`` rewritten into the standard form, and a note per rewrite.
+
+        A value is read where it is an expression: the whole string when it starts with ``$``,
+        else each embedded ``{$...}`` (other text is sent literally and left alone); a simple
+        ``condition`` is read everywhere."""
         if "$" not in text:
             return text, []
+        if not condition and not text.startswith("$"):
+            notes_in: list[Note] = []
+
+            def embedded(match: re.Match[str]) -> str:
+                out, found = self._rewrite(match.group())
+                notes_in.extend(found)
+                return out
+
+            return _EMBEDDED.sub(embedded, text), notes_in
+        return self._rewrite(text)
+
+    def _rewrite(self, text: str) -> tuple[str, list[Note]]:
         notes: list[Note] = []
 
         def body(match: re.Match[str]) -> str:
@@ -114,7 +131,7 @@ class Grammar:
             return raw
         out = dict(raw)
         for key in _criterion_fields(raw):
-            out[key] = self.text(raw[key])[0]
+            out[key] = self.text(raw[key], condition=key == "condition")[0]
         return out
 
 
