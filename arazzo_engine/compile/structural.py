@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..document.loader import LoadedText, pointer_join
@@ -46,7 +46,58 @@ def schema_for(version: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=2)
 def _validator(version: str) -> Draft202012Validator:
-    return Draft202012Validator(schema_for(version))
+    # A registry crawled once up front: without it, every `$ref` the validator follows crawls
+    # the schema again (most of validate()'s time on a large document).
+    # The meta-schemas (inputs schemas are checked against 2020-12) are crawled too: their
+    # `$dynamicRef`s otherwise miss the registry's anchor index and re-crawl it on every use.
+    from jsonschema_specifications import REGISTRY
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    schema = schema_for(version)
+    resource = DRAFT202012.create_resource(schema)
+    registry: Registry[Any] = REGISTRY.with_resource(schema["$id"], resource).crawl()
+    checker = validators.extend(Draft202012Validator, {"uniqueItems": _unique_items})
+    # jsonschema combines a given `registry` with its own uncrawled one, so an already crawled
+    # resolver is handed over directly (the `_resolver` init argument of jsonschema >= 4.18).
+    validator: Draft202012Validator = checker(
+        schema, _resolver=registry.resolver(base_uri=schema["$id"])
+    )
+    return validator
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable form of a JSON value under JSON Schema equality (``1 == 1.0``, ``true != 1``)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, dict):
+        return ("object", frozenset((k, _json_key(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("array", tuple(_json_key(v) for v in value))
+    return ("other", value)
+
+
+def _unique_items(
+    validator: Any, unique: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    """``uniqueItems`` in linear time (jsonschema compares every pair of mappings: quadratic
+    in the number of workflows or steps)."""
+    if unique and isinstance(instance, list):
+        try:
+            keys = [_json_key(item) for item in instance]
+            duplicated = len(set(keys)) != len(keys)
+        except TypeError:  # an unhashable scalar (never from YAML/JSON): the library decides
+            duplicated = not _keywords_uniq(instance)
+        if duplicated:
+            yield ValidationError(f"{instance!r} has non-unique elements")
+
+
+def _keywords_uniq(instance: list[Any]) -> bool:
+    from jsonschema._utils import uniq
+
+    return bool(uniq(instance))
 
 
 def _pointer(error: ValidationError) -> str:
