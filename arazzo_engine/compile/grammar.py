@@ -27,7 +27,8 @@ _BODY_DOT = re.compile(
 )
 _PATH_STEP = re.compile(rf"\.({_NAME})|\[([0-9]+)\]")
 _EMBEDDED = re.compile(r"\{\$[^{}]*\}")
-_STEP_FIELD = re.compile(rf"\$steps\.(?P<id>{_NAME})\.(?P<name>{_NAME})")
+#: In 1.0 a step id may hold spaces (see `checks.Checks.spaced_step_id`).
+_STEP_FIELD = re.compile(rf"\$steps\.(?P<id>{_NAME}(?: +{_NAME})*)\.(?P<name>{_NAME})")
 
 
 @dataclass(frozen=True)
