@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from ..errors import ArazzoError, BindingError, DocumentError, Location
-from .problems import Problem, Report
-from .structural import check_structure, schema_version
 from .binder import Unbound, bind_workflow
 from .checks import check_semantics
 from .plan import ActionPlan, BodyPlan, ParameterPlan, StepPlan, WorkflowPlan
+from .problems import Problem, Report
+from .structural import check_structure, schema_version
 
 if TYPE_CHECKING:
     from ..document.loader import LoadedText
@@ -259,7 +259,7 @@ def compile_document(
     return _compile(document)
 
 
-def compile(  # noqa: A001 - the name the architecture uses
+def compile(
     document: str | os.PathLike[str] | Document | LoadedText,
 ) -> tuple[dict[str, WorkflowPlan], list[Problem]]:
     """``(plans, problems)``: the plan of each workflow that can run, and every problem."""

@@ -37,7 +37,6 @@ _SOURCE_PREFIX = "$sourceDescriptions."
 _MAX_STEP_TIMEOUT_MS = 86_400_000
 
 
-
 class Unbound(BindingError):
     """A step needs a source description that could not be read (a warning in the report,
     but the workflow cannot run)."""

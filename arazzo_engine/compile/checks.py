@@ -32,8 +32,8 @@ from ..expressions import (
 )
 from ..expressions.pointer import parse_pointer
 from ..openapi.description import HTTP_METHODS, Operation
-from .problems import Problem, Severity
 from .grammar import Grammar, Note
+from .problems import Problem, Severity
 from .rules import IGNORED_HEADERS, NO_VALUE, missing_required, operation_path
 
 if TYPE_CHECKING:

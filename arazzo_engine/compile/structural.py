@@ -1,7 +1,7 @@
 """Structural validation: the document against our Arazzo 1.0 / 1.1 JSON Schema.
 
-The schemas (``validation/schemas/arazzo-1.0.json``, ``validation/schemas/arazzo-1.1.json``) are written from the
-specification text. They accept what the specification allows and the official schemas reject
+The schemas (``validation/schemas/arazzo-1.0.json`` and ``arazzo-1.1.json``) are written from
+the specification text. They accept what the specification allows and the official schemas reject
 (a Criterion ``type`` given as an Expression Type Object, any JSON value as a Payload
 Replacement or Parameter ``value``).
 """
@@ -38,7 +38,7 @@ def schema_version(data: Any) -> str:
 @functools.lru_cache(maxsize=2)
 def schema_for(version: str) -> dict[str, Any]:
     """Our JSON Schema for Arazzo ``version`` (``"1.0"`` or ``"1.1"``)."""
-    folder = resources.files("arazzo_engine").joinpath("validation", "schemas")
+    folder = resources.files("arazzo_engine").joinpath("validation").joinpath("schemas")
     text = folder.joinpath(f"arazzo-{version}.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
@@ -50,14 +50,16 @@ def _validator(version: str) -> Draft202012Validator:
     # the schema again (most of validate()'s time on a large document).
     # The meta-schemas (inputs schemas are checked against 2020-12) are crawled too: their
     # `$dynamicRef`s otherwise miss the registry's anchor index and re-crawl it on every use.
-    from jsonschema_specifications import REGISTRY
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
     from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
     schema = schema_for(version)
     resource = DRAFT202012.create_resource(schema)
     registry: Registry[Any] = REGISTRY.with_resource(schema["$id"], resource).crawl()
-    checker = validators.extend(Draft202012Validator, {"uniqueItems": _unique_items})
+    checker = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"uniqueItems": _unique_items}
+    )
     # jsonschema combines a given `registry` with its own uncrawled one, so an already crawled
     # resolver is handed over directly (the `_resolver` init argument of jsonschema >= 4.18).
     validator: Draft202012Validator = checker(

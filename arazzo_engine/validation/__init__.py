@@ -54,7 +54,6 @@ def validate(
     return _strict(report) if strict else report
 
 
-
 def cached_report(document: Document) -> Report:
     """The (non-strict) report of a loaded Document, computed once and kept on it."""
     return compiled(document).report

@@ -30,9 +30,7 @@ LOCAL = sorted(
     for p in folder.rglob("*.arazzo.yaml")
     if "cases" not in p.parts
 )
-CORPUS = (
-    [SHARED / "arazzo-corpus" / e["file"] for e in corpus_entries(SHARED)] if SHARED else []
-)
+CORPUS = [SHARED / "arazzo-corpus" / e["file"] for e in corpus_entries(SHARED)] if SHARED else []
 
 
 def _agree(path: Path) -> int:

@@ -200,7 +200,9 @@ def test_the_1_0_grammar_is_read_leniently_and_runs(tmp_path: Path) -> None:
     body = next(p for p in report.warnings if p.code == "body-dot-path")
     assert "$response.body#/" in body.message  # names the standard form
     with ScriptedServer() as server:
-        server.route("POST", "/login", Reply(200, {"ok": True, "auth": {"token": "t1"}, "list": [7]}))
+        server.route(
+            "POST", "/login", Reply(200, {"ok": True, "auth": {"token": "t1"}, "list": [7]})
+        )
         server.route("GET", "/x", Reply(200, {}))
         result = _run(path, "w", server)
         assert result.success, result.error
