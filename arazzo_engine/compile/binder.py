@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..criteria import (
-    Computed,
-    Criterion,
-    compile_computed,
-    compile_criterion,
-    expression_type,
-    syntax_problem,
-)
+from ..criteria import Computed, Criterion, compile_computed, compile_criterion
 from ..document.loader import pointer_join
 from ..errors import BindingError, DocumentError, ExpressionError, Location
 from ..expressions import Literal
 from ..openapi.description import Operation
+from ..queries import expression_type, syntax_problem
 from .grammar import Grammar
 from .plan import ActionPlan, BodyPlan, ParameterPlan, StepPlan, WorkflowPlan
 from .rules import NO_VALUE as _NO_VALUE

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..criteria import is_selector, syntax_problem
 from ..document.loader import LoadedText, pointer_join
 from ..errors import ArazzoError, ExpressionError
 from ..expressions import (
@@ -32,6 +31,7 @@ from ..expressions import (
 )
 from ..expressions.pointer import parse_pointer
 from ..openapi.description import HTTP_METHODS, Operation
+from ..queries import default_version, is_selector, syntax_problem, target_type
 from .grammar import Grammar, Note
 from .problems import Problem, Severity
 from .rules import IGNORED_HEADERS, NO_VALUE, missing_required, operation_path
@@ -54,7 +54,6 @@ _UNBRACED = re.compile(
 )
 _KEY = re.compile(r"^[a-zA-Z0-9.\-_]+$")
 _CRITERION_TYPES = ("simple", "regex", "jsonpath", "xpath")
-_DEFAULT_VERSION = {"jsonpath": "rfc9535", "xpath": "xpath-31", "jsonpointer": "rfc6901"}
 
 
 def _where(error: ArazzoError) -> str:
@@ -775,7 +774,7 @@ class Checks:
         if "{$" in text:
             self.value(text, cond_at, f"{kind} condition")
             return
-        version_text = version if isinstance(version, str) else _DEFAULT_VERSION.get(kind, "")
+        version_text = version if isinstance(version, str) else default_version(kind)
         problem = syntax_problem(kind, version_text, text)
         if problem:
             code = {"regex": "bad-regex", "jsonpath": "bad-jsonpath", "xpath": "bad-xpath"}[kind]
@@ -860,7 +859,7 @@ class Checks:
             return
         if "{$" in text:
             return
-        version_text = version if isinstance(version, str) else _DEFAULT_VERSION[str(kind_raw)]
+        version_text = version if isinstance(version, str) else default_version(str(kind_raw))
         problem = syntax_problem(str(kind_raw), version_text, text)
         if problem:
             code = {"jsonpath": "bad-jsonpath", "xpath": "bad-xpath"}.get(
@@ -874,7 +873,6 @@ class Checks:
         if "payload" in raw:
             self.value(raw["payload"], _j(at, "payload"), "payload")
         content_type = raw.get("contentType")
-        xml = isinstance(content_type, str) and "xml" in content_type.lower()
         targets: set[str] = set()
         for index, item in _items(raw.get("replacements")):
             r_at = _j(at, "replacements", index)
@@ -898,10 +896,10 @@ class Checks:
                 version = kind.get("version")
                 kind = kind.get("type")
             if not isinstance(kind, str):
-                kind = "xpath" if xml else "jsonpointer"
-            if kind not in _DEFAULT_VERSION or "{$" in target:
+                kind = target_type(content_type)
+            if kind not in ("jsonpath", "xpath", "jsonpointer") or "{$" in target:
                 continue
-            version_text = version if isinstance(version, str) else _DEFAULT_VERSION[kind]
+            version_text = version if isinstance(version, str) else default_version(kind)
             problem = syntax_problem(kind, version_text, target)
             if problem:
                 self.add(
