@@ -20,19 +20,25 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
+from ..document.loader import LoadedText, load_text
+from ..document.model import (
+    SUPPORTED_VERSIONS,
+    Document,
+    SourceDescription,
+    _read,
+    _resolve,
+    install_planner,
+)
 from ..errors import ArazzoError, BindingError, DocumentError, Location
+from ..openapi.description import OpenAPIDescription
 from .binder import Unbound, bind_workflow
 from .checks import check_semantics
 from .plan import ActionPlan, BodyPlan, ParameterPlan, StepPlan, WorkflowPlan
 from .problems import Problem, Report
 from .structural import check_structure, schema_version
-
-if TYPE_CHECKING:
-    from ..document.loader import LoadedText
-    from ..document.model import Document, SourceDescription
 
 __all__ = [
     "ActionPlan",
@@ -101,9 +107,6 @@ class Compilation:
 
 
 def _load(document: str | os.PathLike[str]) -> LoadedText:
-    from ..document.loader import load_text
-    from ..document.model import _read
-
     uri = os.fspath(document)
     if urlparse(uri).scheme not in ("http", "https", "file"):
         uri = os.path.normpath(uri)
@@ -112,10 +115,6 @@ def _load(document: str | os.PathLike[str]) -> LoadedText:
 
 def _load_sources(loaded: LoadedText) -> dict[str, SourceDescription]:
     """Load the source descriptions of a document whose model could not be built."""
-    from ..document.loader import load_text
-    from ..document.model import Document, SourceDescription, _read, _resolve
-    from ..openapi.description import OpenAPIDescription
-
     found: dict[str, SourceDescription] = {}
     data = loaded.data
     items = data.get("sourceDescriptions") if isinstance(data, dict) else None
@@ -200,9 +199,6 @@ def _compile(
     document: str | os.PathLike[str] | Document | LoadedText,
     seen: frozenset[str] = frozenset(),
 ) -> Compilation:
-    from ..document.loader import LoadedText
-    from ..document.model import SUPPORTED_VERSIONS, Document
-
     model: Document | None = None
     if isinstance(document, Document):
         cached = document.cache.get(_CACHE_KEY)
@@ -291,3 +287,6 @@ def strict(report: Report) -> Report:
         for p in report.problems
     ]
     return Report(report.uri, problems, report.version, report.calls)
+
+
+install_planner(plan_workflow)

@@ -8,10 +8,11 @@ operations they resolved (no reference is resolved twice).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..criteria import Computed, Criterion, compile_computed, compile_criterion
 from ..document.loader import pointer_join
+from ..document.model import Document
 from ..errors import BindingError, DocumentError, ExpressionError, Location
 from ..expressions import Literal
 from ..openapi.description import Operation
@@ -20,9 +21,6 @@ from .grammar import Grammar
 from .plan import ActionPlan, BodyPlan, ParameterPlan, StepPlan, WorkflowPlan
 from .rules import NO_VALUE as _NO_VALUE
 from .rules import missing_required
-
-if TYPE_CHECKING:
-    from ..document.model import Document
 
 __all__ = ["bind_workflow"]
 

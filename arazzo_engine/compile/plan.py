@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..criteria import Computed, Criterion
+from ..document.model import Document
 from ..errors import Location
 from ..openapi.description import Operation
-
-if TYPE_CHECKING:
-    from ..document.model import Document
 
 __all__ = [
     "ActionPlan",

@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Iterator
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from ..document.loader import LoadedText, pointer_join
+
+if TYPE_CHECKING:  # jsonschema is imported when a document is first checked
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 from .problems import Problem
 
 __all__ = ["check_structure", "schema_for", "schema_version"]
@@ -50,6 +51,7 @@ def _validator(version: str) -> Draft202012Validator:
     # the schema again (most of validate()'s time on a large document).
     # The meta-schemas (inputs schemas are checked against 2020-12) are crawled too: their
     # `$dynamicRef`s otherwise miss the registry's anchor index and re-crawl it on every use.
+    from jsonschema import Draft202012Validator, validators
     from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
     from referencing import Registry
     from referencing.jsonschema import DRAFT202012
@@ -93,6 +95,8 @@ def _unique_items(
         except TypeError:  # an unhashable scalar (never from YAML/JSON): the library decides
             duplicated = not _keywords_uniq(instance)
         if duplicated:
+            from jsonschema.exceptions import ValidationError
+
             yield ValidationError(f"{instance!r} has non-unique elements")
 
 
@@ -153,6 +157,8 @@ def _likely_branch_error(error: ValidationError) -> ValidationError | None:
     ]
     candidates = likely or context
     deepest = max(len(e.absolute_path) for e in candidates)
+    from jsonschema.exceptions import best_match
+
     chosen: ValidationError | None = best_match(
         [e for e in candidates if len(e.absolute_path) == deepest]
     )
@@ -178,6 +184,8 @@ def _describe(error: ValidationError, version: str) -> tuple[str, ValidationErro
             or (e.validator == "oneOf" and _STEP_PARAMETER.match(_pointer(e)))
         ]
         if deeper:
+            from jsonschema.exceptions import best_match
+
             chosen = best_match(deeper)
             if chosen is not None and len(chosen.absolute_path) > len(error.absolute_path):
                 return _describe(chosen, version)

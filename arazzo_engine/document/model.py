@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,16 @@ __all__ = ["Document", "SourceDescription", "load"]
 REMOTE_TIMEOUT = 10.0
 
 SUPPORTED_VERSIONS = ("1.0.", "1.1.")
+
+#: Compiles one workflow of a Document: `arazzo_engine.compile.plan_workflow`, installed by
+#: `install_planner` when the compiler is imported.
+_PLANNER: Callable[[Document, str], WorkflowPlan] | None = None
+
+
+def install_planner(planner: Callable[[Document, str], WorkflowPlan]) -> None:
+    """Make ``Document.plan`` compile with ``planner`` (called by `arazzo_engine.compile`)."""
+    global _PLANNER
+    _PLANNER = planner
 
 
 def _read(uri: str, where: Location | None) -> str:
@@ -180,9 +191,12 @@ class Document:
         """The compiled plan of a workflow (the whole document is compiled once, on first use,
         and kept). Raises the `DocumentError` that stops the workflow when the compiler found
         an error affecting it (the errors ``validate()`` reports for it)."""
-        from ..compile import plan_workflow
-
-        return plan_workflow(self, workflow_id)
+        if _PLANNER is None:
+            # The compiler depends on this module, never the reverse: it installs itself here
+            # when imported (`arazzo_engine.compile.plan_workflow`).
+            importlib.import_module("arazzo_engine.compile")
+        assert _PLANNER is not None, "arazzo_engine.compile installs the planner"
+        return _PLANNER(self, workflow_id)
 
     def __repr__(self) -> str:
         return f"<Document {self.uri} workflows={list(self.workflows)}>"
