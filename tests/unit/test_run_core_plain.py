@@ -32,8 +32,12 @@ from arazzo_engine.run.commands import HttpExchange, HttpReply, Now, SentRequest
 from arazzo_engine.run.core import RunOptions, execute
 
 doc_path, binding_json = sys.argv[1], sys.argv[2]
-plan = load(doc_path).plan("publish-image")
+plan = load(doc_path).plan("publish-image")  # the compiler's schema check uses jsonschema
 binding = RunBinding.from_dict(json.loads(binding_json))
+HEAVY = ("httpx", "httpcore", "jsonschema", "openapi_core", "botocore")
+before = {m for m in HEAVY if m in sys.modules}
+for name in HEAVY:  # from here on, importing any of these fails loudly
+    sys.modules[name] = None
 bodies = {
     "confirmRepository": {"repositories": [{"repositoryName": "demo"}]},
     "putImage": {"image": {"repositoryName": "demo", "imageId": {"imageTag": "v1"}}},
@@ -63,8 +67,9 @@ try:
             raise AssertionError(command)
 except StopIteration as stop:
     result = stop.value
-loaded = sorted(m for m in ("httpx", "httpcore", "jsonschema", "openapi_core") if m in sys.modules)
-print(json.dumps({"loaded": loaded, "urls": sent_urls, "result": result.to_dict()}))
+blocked = sorted(m for m in HEAVY if sys.modules.get(m, 0) is not None and m not in before)
+print(json.dumps({"blocked": blocked, "compile": sorted(before), "urls": sent_urls,
+                  "result": result.to_dict()}))
 """
 
 
@@ -86,7 +91,9 @@ def test_the_core_runs_bare_without_httpx_or_jsonschema() -> None:
     """The binding is made here (it resolves AWS settings and builds the SigV4 flow, which
     needs httpx and botocore); the child gets it as plain JSON. What the child proves: loading
     and compiling a document, the binding, the core and everything they import run a whole
-    workflow with neither httpx, httpcore, jsonschema nor openapi-core imported."""
+    workflow, and once the plan is compiled (the compiler's schema check imports jsonschema) the
+    core and everything it imports run it with httpx, httpcore, jsonschema, openapi-core and
+    botocore made unimportable: any import of them would fail the run."""
     plan = load(ECR).plan("publish-image")
     aws = AwsSettings(region="eu-west-1", access_key_id="AKIDEXAMPLE", secret_access_key="s")
     prepared = bind(plan, RunOptions(aws=aws))
@@ -94,7 +101,8 @@ def test_the_core_runs_bare_without_httpx_or_jsonschema() -> None:
     binding = json.dumps(prepared.binding.to_dict())
     assert "AKIDEXAMPLE" not in binding
     first, second = _child(binding), _child(binding)
-    assert first["loaded"] == []
+    assert first["blocked"] == []
+    assert "httpx" not in first["compile"] and "botocore" not in first["compile"]
     assert first["urls"] == ["https://api.ecr.eu-west-1.amazonaws.com/"] * 3
     result = first["result"]
     assert isinstance(result, dict) and result["success"], result
