@@ -23,6 +23,7 @@ from .document.model import Document, load
 from .errors import DocumentError
 from .redact import Redactor
 from .results import RunResult
+from .run.binding import reachable
 from .run.commands import Command, Result
 from .run.context import RunMemory
 from .run.core import (
@@ -41,6 +42,8 @@ from .transport import ClientCert, TransportOptions, make_async_client, make_cli
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .compile.plan import WorkflowPlan
 
 __all__ = [
     "RunSettings",
@@ -184,7 +187,13 @@ def _start(
     inputs: Mapping[str, Any] | None,
     settings: Mapping[str, Any],
     has_client: bool,
-) -> tuple[Generator[Command, Result, RunResult], AuthTable, Redactor, TransportOptions]:
+) -> tuple[
+    Generator[Command, Result, RunResult],
+    AuthTable,
+    Redactor,
+    TransportOptions,
+    dict[str, Any] | None,
+]:
     """Compile and bind a run: the core's generator, the drivers' auth table, the run's
     redactor and transport settings. Bad inputs, options or credentials raise here, before
     any request."""
@@ -193,7 +202,22 @@ def _start(
     check_inputs(plan, inputs, options)
     prepared = bind(plan, options)
     run = execute(plan, inputs, options, binding=prepared.binding)
-    return run, prepared.auth, redactor, transport
+    return run, prepared.auth, redactor, transport, _messages(plan, options, transport)
+
+
+def _messages(
+    plan: WorkflowPlan, options: RunOptions, transport: TransportOptions
+) -> dict[str, Any] | None:
+    """The message session settings of a run that has message steps (None otherwise)."""
+    plans = reachable(plan)
+    if not any(step.message is not None for p in plans for step in p.steps):
+        return None
+    from .protocols.settings import message_settings
+
+    documents = {id(p.document): p.document for p in plans}.values()
+    return message_settings(
+        documents, options.credential_store, options.redactor, transport.verify, transport.cert
+    )
 
 
 def run_workflow(
@@ -228,14 +252,14 @@ def run_workflow(
         InputError: the inputs do not satisfy the workflow's inputs schema.
         AuthError: an operation needs credentials that are not configured.
     """
-    run, auth, redactor, options = _start(
+    run, auth, redactor, options, messages = _start(
         "run_workflow", spec, workflow_id, inputs, settings, client is not None
     )
     with redactor.logging_filter():
         if client is not None:
-            return drive_sync(run, client, auth=auth)
+            return drive_sync(run, client, auth=auth, messages=messages)
         with make_client(dataclasses.replace(options, transport=transport)) as own:
-            return drive_sync(run, own, auth=auth)
+            return drive_sync(run, own, auth=auth, messages=messages)
 
 
 def run_workflows(
@@ -276,6 +300,7 @@ def run_workflows(
                 execute(plan, given.get(plan.workflow_id), options, memory, bound.binding),
                 sender,
                 auth=bound.auth,
+                messages=_messages(plan, options, transport_options),
             )
             for plan, bound in zip(plans, prepared, strict=True)
         ]
@@ -291,15 +316,15 @@ async def arun_workflow(
     **settings: Unpack[RunSettings],
 ) -> RunResult:
     """Asynchronous `run_workflow`, on an ``httpx.AsyncClient``; same arguments."""
-    run, auth, redactor, options = _start(
+    run, auth, redactor, options, messages = _start(
         "arun_workflow", spec, workflow_id, inputs, settings, client is not None
     )
     with redactor.logging_filter():
         if client is not None:
-            return await drive_async(run, client, auth=auth)
+            return await drive_async(run, client, auth=auth, messages=messages)
         options = dataclasses.replace(options, async_transport=transport)
         async with make_async_client(options) as own:
-            return await drive_async(run, own, auth=auth)
+            return await drive_async(run, own, auth=auth, messages=messages)
 
 
 def resolve_urls(

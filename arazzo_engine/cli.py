@@ -148,8 +148,16 @@ def _servers(items: Sequence[str] | None) -> dict[str, str]:
     servers = dict(_split_pair(item, "--server") for item in items or [])
     for source, url in servers.items():
         parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(f"--server {source}={url}: the base URL must be http(s)://host[...]")
+        if parsed.scheme in ("http", "https") and parsed.netloc:
+            continue
+        from .protocols import supported_protocols
+
+        if parsed.scheme not in supported_protocols() or not parsed.netloc:
+            raise UsageError(
+                f"--server {source}={url}: the base URL must be http(s)://host[...], or a "
+                f"broker URL ({', '.join(supported_protocols())}://host:port) for an AsyncAPI "
+                "source"
+            )
     return servers
 
 

@@ -137,6 +137,8 @@ def _duration(seconds: float) -> str:
 
 
 def _status(step: StepResult) -> str:
+    if step.message is not None:  # an AsyncAPI step: what it did instead of an HTTP status
+        return "pub" if step.message.action == "send" else "sub"
     return str(step.status_code) if step.status_code is not None else "---"
 
 
@@ -261,6 +263,22 @@ def _exchange_lines(step: StepResult, style: Style, sub: str, body_limit: int) -
         body = _body_text(response.body, body_limit)
         if body:
             lines.extend(_marked(sub + "< ", body))
+    if step.message is not None:
+        message = step.message
+        mark = sub + ("> " if message.action == "send" else "< ")
+        lines.extend(_marked(mark, f"{message.action} {message.address} on {message.server}"))
+        for name, value in message.headers:
+            lines.extend(_marked(mark, f"{name}: {value}"))
+        body = _body_text(message.payload, body_limit)
+        if body:
+            lines.extend(_marked(mark, body))
+        if message.correlation_id is not None:
+            lines.append(f"{sub}  correlation id {_show(message.correlation_id)}")
+        if message.action == "receive":
+            lines.append(
+                f"{sub}  waited {_duration(message.waited)}, skipped {message.skipped_count} "
+                "message(s) with another correlation id"
+            )
     return lines
 
 

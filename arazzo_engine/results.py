@@ -214,6 +214,9 @@ class StepResult:
     (an ``UnresolvedOperand`` when it could not be resolved)."""
     error: str | None = None
     action: str | None = None
+    #: an AsyncAPI step's message: channel, action, headers, payload, correlation id, the time
+    #: waited and the messages skipped (a `arazzo_engine.run.messaging.MessageRecord`)
+    message: Any = None
     started_at: float = 0.0
     duration: float = 0.0
     #: The redactor version the record was last masked at (see `redact_result`).
@@ -244,6 +247,8 @@ class StepResult:
             out["request"] = self.request.to_dict()
         if self.response is not None:
             out["response"] = self.response.to_dict()
+        if self.message is not None:
+            out["message"] = self.message.to_dict()
         return out
 
 
@@ -327,6 +332,12 @@ def redact_step(record: StepResult, redactor: Redactor) -> None:
     trace = getattr(record, "trace", None)
     if trace:
         record.trace = [(e, redactor.value(v)) for e, v in trace]
+    message = record.message
+    if message is not None:
+        message.headers = redact_headers(message.headers, redactor=redactor)
+        message.payload = redactor.value(message.payload)
+        message.correlation_id = redactor.value(message.correlation_id)
+        message.skipped = redactor.value(message.skipped)
 
 
 def redact_result(result: RunResult, redactor: Redactor, secret_inputs: Iterable[str] = ()) -> None:

@@ -59,6 +59,7 @@ _BINDING_CODES = frozenset(
     {
         "unknown-operation-id",
         "unknown-operation-path",
+        "unknown-channel",
         "bad-operation-path",
         "unqualified-operation-id",
         "unknown-source",

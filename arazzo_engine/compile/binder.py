@@ -7,8 +7,9 @@ operations they resolved (no reference is resolved twice).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..criteria import Computed, Criterion, compile_computed, compile_criterion
 from ..document.loader import pointer_join
@@ -21,6 +22,9 @@ from .grammar import Grammar
 from .plan import ActionPlan, BodyPlan, ParameterPlan, StepPlan, WorkflowPlan
 from .rules import NO_VALUE as _NO_VALUE
 from .rules import missing_required
+
+if TYPE_CHECKING:
+    from ..asyncapi.binding import MessageStep
 
 __all__ = ["bind_workflow"]
 
@@ -39,7 +43,7 @@ class _Binder:
         self,
         document: Document,
         workflow_id: str,
-        operations: Mapping[str, Operation],
+        operations: Mapping[str, Operation | MessageStep],
         grammar: Grammar,
     ) -> None:
         self.doc = document
@@ -100,7 +104,7 @@ class _Binder:
         """The operation the checks resolved for this step; when they could not (a source that
         could not be read), the reason."""
         found = self.operations.get(pointer)
-        if found is not None:
+        if isinstance(found, Operation):
             return found
         key = "operationId" if "operationId" in step else "operationPath"
         at = pointer_join(pointer, key)
@@ -110,6 +114,24 @@ class _Binder:
             f"{key} {step.get(key)!r} cannot be bound" + (f": {detail}" if detail else ""),
             self.where(at),
         )
+
+    def message(self, raw: Mapping[str, Any], pointer: str) -> MessageStep | None:
+        """The AsyncAPI binding the checks resolved for this step (its correlationId compiled),
+        or None for an HTTP or workflow step; `Unbound` when its source could not be read."""
+        found = self.operations.get(pointer)
+        if found is None or isinstance(found, Operation):
+            if "channelPath" in raw or "action" in raw:
+                broken = [s for s in self.doc.sources.values() if s.error is not None]
+                detail = "; ".join(f"source {s.name!r}: {s.error}" for s in broken)
+                raise Unbound(
+                    "the AsyncAPI step cannot be bound" + (f": {detail}" if detail else ""),
+                    self.where(pointer),
+                )
+            return None
+        correlation = None
+        if "correlationId" in raw:
+            correlation = self.value(raw["correlationId"], pointer_join(pointer, "correlationId"))
+        return dataclasses.replace(found, correlation=correlation)
 
     def parameters(self, raw: Any, pointer: str) -> list[ParameterPlan]:
         found: list[ParameterPlan] = []
@@ -269,18 +291,18 @@ class _Binder:
         where = self.where(pointer)
         if not isinstance(raw, Mapping) or not isinstance(raw.get("stepId"), str):
             raise DocumentError("a step needs a string 'stepId'", where)
-        targets = [k for k in ("operationId", "operationPath", "workflowId") if k in raw]
-        if "channelPath" in raw:
-            raise DocumentError(
-                "AsyncAPI steps (channelPath) are not supported yet",
-                self.where(pointer_join(pointer, "channelPath")),
-            )
+        targets = [
+            k for k in ("operationId", "operationPath", "workflowId", "channelPath") if k in raw
+        ]
+        message = self.message(raw, pointer)
         if len(targets) != 1:
             raise DocumentError(
                 "a step needs exactly one of operationId, operationPath and workflowId", where
             )
         operation = workflow = None
-        if targets[0] == "workflowId":
+        if message is not None:
+            pass
+        elif targets[0] == "workflowId":
             workflow = self.workflow_ref(
                 str(raw["workflowId"]), pointer_join(pointer, "workflowId")
             )
@@ -300,7 +322,12 @@ class _Binder:
         parameters = self.parameters(raw.get("parameters"), pointer_join(pointer, "parameters"))
         if operation is not None:
             parameters += self.defaults(operation, parameters)
+        depends = raw.get("dependsOn")
         return StepPlan(
+            message=message,
+            depends_on=tuple(d for d in depends if isinstance(d, str))
+            if isinstance(depends, list)
+            else (),
             step_id=raw["stepId"],
             index=index,
             location=where,
@@ -340,6 +367,7 @@ class _Binder:
         steps = tuple(
             self.step(item, i, pointer_join(steps_at, i)) for i, item in enumerate(steps_raw)
         )
+        steps = _ordered(steps)
         index: dict[str, int] = {}
         for step in steps:
             if step.step_id in index:
@@ -440,6 +468,23 @@ def _with_workflow_parameters(step: StepPlan, inherited: list[ParameterPlan]) ->
     kept = tuple(p for p in step.parameters if p.origin != "openapi" or p.key not in given)
     merged = tuple(p for p in inherited if p.key not in own) + kept
     return StepPlan(**{**step.__dict__, "parameters": merged})
+
+
+def _ordered(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
+    """The steps in an order that honours step-level dependsOn (document order otherwise)."""
+    if not any(step.depends_on for step in steps):
+        return steps
+    from ..document.dependencies import execution_order
+
+    by_id = {step.step_id: step for step in steps}
+    try:
+        order = execution_order(list(by_id), {s.step_id: s.depends_on for s in steps})
+    except ValueError as exc:  # a cycle: the checks report it
+        raise DocumentError(str(exc), steps[0].location) from None
+    return tuple(
+        dataclasses.replace(by_id[step_id], index=position)
+        for position, step_id in enumerate(order)
+    )
 
 
 def bind_workflow(

@@ -37,6 +37,7 @@ from .problems import Problem, Severity
 from .rules import IGNORED_HEADERS, NO_VALUE, missing_required, operation_path
 
 if TYPE_CHECKING:
+    from ..asyncapi.binding import MessageStep
     from ..document.model import SourceDescription
 
 __all__ = ["Checks", "check_semantics"]
@@ -102,7 +103,9 @@ class Checks:
         self.v11 = version == "1.1"
         raw_version = self.data.get("arazzo")
         self.grammar = Grammar(raw_version if isinstance(raw_version, str) else "1.1")
-        self.operations: dict[str, Operation] = {}
+        #: what each operation step resolved to, by the step's JSON Pointer (an AsyncAPI step:
+        #: its `MessageStep`, correlation value not yet compiled)
+        self.operations: dict[str, Operation | MessageStep] = {}
         self.problems: list[Problem] = []
         self.workflows: dict[str, _Workflow] = {}
         self.calls: dict[str, set[str]] = {}
@@ -151,7 +154,7 @@ class Checks:
                 continue
             seen.add(name)
             entry = self.sources.get(name)
-            if entry is None or entry.error is None or entry.type == "asyncapi":
+            if entry is None or entry.error is None:
                 continue
             skipped = (
                 "workflow references into it"
@@ -229,6 +232,26 @@ class Checks:
         for step_id, step_at, step in workflow.every_step:
             self.check_step(workflow, step_id, step_at, step, inherited)
         self.outputs(raw.get("outputs"), _j(at, "outputs"), workflow, None)
+        self.step_dependency_cycle(workflow)
+
+    def step_dependency_cycle(self, workflow: _Workflow) -> None:
+        from ..document.dependencies import DependencyCycle, execution_order
+
+        local = {
+            step_id: [d for d in step.get("dependsOn") or [] if isinstance(d, str)]
+            for step_id, _at, step in workflow.every_step
+            if isinstance(step.get("dependsOn"), list)
+        }
+        if not local:
+            return
+        try:
+            execution_order([s for s, _a, _r in workflow.every_step], local)
+        except DependencyCycle as exc:
+            self.add(
+                "step-dependency-cycle",
+                f"workflow {workflow.workflow_id!r}: {exc}",
+                workflow.steps[exc.cycle[0]][0],
+            )
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -241,14 +264,14 @@ class Checks:
         inherited: dict[tuple[str, str | None], str],
     ) -> None:
         operation: Operation | None = None
-        is_async = "channelPath" in step or "action" in step
+        is_async = (
+            "channelPath" in step
+            or "action" in step
+            or "correlationId" in step
+            or self.names_asyncapi(step.get("operationId"))
+        )
         if is_async:
-            self.add(
-                "unsupported-asyncapi",
-                f"step {step_id!r}: AsyncAPI steps are not supported yet",
-                at,
-            )
-            return  # refused as a whole: its AsyncAPI expressions ($message...) are not checked
+            self.message_step(step_id, at, step)
         elif isinstance(step.get("operationId"), str):
             operation = self.operation_id(step["operationId"], _j(at, "operationId"))
         elif isinstance(step.get("operationPath"), str):
@@ -292,6 +315,17 @@ class Checks:
                 self.step_dependency(dep, _j(at, "dependsOn", index), workflow)
 
     def step_dependency(self, dep: str, pointer: str, workflow: _Workflow) -> None:
+        from ..document.dependencies import parse_step_dependency
+
+        if parse_step_dependency(dep) is None:
+            self.add(
+                "bad-step-dependency",
+                f"dependsOn {dep!r} must be a stepId of this workflow, "
+                "$workflows.<workflowId>.steps.<stepId> or "
+                "$sourceDescriptions.<name>.<workflowId>.steps.<stepId>",
+                pointer,
+            )
+            return
         if not dep.startswith("$"):
             if dep not in workflow.steps:
                 self.add(
@@ -315,7 +349,8 @@ class Checks:
     # -- operations ------------------------------------------------------------------------
 
     def openapi_sources(self) -> list[SourceDescription]:
-        return [s for s in self.sources.values() if s.type != "arazzo"]
+        # (AsyncAPI sources bind message steps: see message_step.)
+        return [s for s in self.sources.values() if s.type not in ("arazzo", "asyncapi")]
 
     def operation_id(self, ref: str, pointer: str) -> Operation | None:
         if ref.startswith(_SRC):
@@ -586,12 +621,103 @@ class Checks:
             names.add((name, where))
         return seen
 
+    # -- message steps (AsyncAPI) ----------------------------------------------------------
+
+    def names_asyncapi(self, ref: Any) -> bool:
+        """True when an operationId names an operation of an AsyncAPI source."""
+        if not isinstance(ref, str):
+            return False
+        if ref.startswith(_SRC):
+            source = self.sources.get(ref[len(_SRC) :].partition(".")[0])
+            return source is not None and source.type == "asyncapi"
+        apis = [s for s in self.sources.values() if s.type != "arazzo"]
+        if apis and all(s.type == "asyncapi" for s in apis):
+            return True
+        in_async = any(
+            s.asyncapi is not None and s.asyncapi.find_operation(ref) is not None for s in apis
+        )
+        in_openapi = any(
+            s.openapi is not None and s.openapi.find_operation(ref) is not None for s in apis
+        )
+        return in_async and not in_openapi
+
+    def message_step(self, step_id: str, at: str, step: dict[str, Any]) -> None:
+        """Check an AsyncAPI step against its description and remember what it binds to."""
+        from ..asyncapi.binding import MessageStep
+        from ..asyncapi.checks import check_message_step, resolve_message_step
+
+        field_name = "operationId" if "operationId" in step else "channelPath"
+        ref = step.get(field_name)
+        if not isinstance(ref, str):
+            return  # the schema check reports it
+        apis = {n: s for n, s in self.sources.items() if s.type != "arazzo"}
+        named = None
+        if ref.startswith(_SRC) or ref.startswith("{" + _SRC):
+            named = re.split(r"[^A-Za-z0-9_-]", ref.lstrip("{")[len(_SRC) :], maxsplit=1)[0]
+            source = self.named_source(named, f"{field_name} {ref!r}", _j(at, field_name))
+            if source is None:
+                return
+            if source.type != "asyncapi":
+                self.add(
+                    "not-asyncapi",
+                    f"step {step_id!r}: 'action', 'channelPath' and 'correlationId' are for "
+                    f"AsyncAPI steps, and {named!r} is an {source.type} source description",
+                    _j(at, field_name),
+                )
+                return
+        readable = {n: s.asyncapi for n, s in apis.items() if s.asyncapi is not None}
+        if named is not None and named not in readable:
+            return  # unreadable (warned once)
+        if named is None and any(
+            s.type == "asyncapi" and s.asyncapi is None for s in apis.values()
+        ):
+            return  # a bare name may be in the source that could not be read
+        if field_name == "channelPath" and named is not None:
+            canonical = "{" + _SRC + named + ".url}#"
+            if not ref.startswith(canonical) and "#" in ref:
+                fixed = canonical + ref.split("#", 1)[1]
+                self.add(
+                    "operation-path-style",
+                    f"channelPath {ref!r} is read as {fixed!r}, the standard form",
+                    _j(at, field_name),
+                    "warning",
+                )
+                step = {**step, "channelPath": fixed}
+        if field_name == "channelPath" and named is None and len(readable) == 1:
+            # A bare channel name, with one AsyncAPI source: #/channels/<name>.
+            only = next(iter(readable))
+            step = {
+                **step,
+                "channelPath": "{$sourceDescriptions."
+                + only
+                + ".url}#/channels/"
+                + ref.replace("~", "~0").replace("/", "~1"),
+            }
+        if "action" not in step:
+            if "channelPath" not in step:  # (the schema check reports a channelPath without it)
+                self.add(
+                    "missing-action",
+                    f"step {step_id!r} names an AsyncAPI operation: it needs 'action' "
+                    "(send or receive)",
+                    at,
+                )
+            return
+        for found in check_message_step(step, at, readable):
+            self.add(found.code, found.message, found.pointer, found.severity)  # type: ignore[arg-type]
+        try:
+            description, channel, operation = resolve_message_step(step, readable)
+        except ArazzoError:
+            return
+        self.operations[at] = MessageStep(
+            str(step["action"]), description, channel, operation, step.get("correlationId")
+        )
+
     def asyncapi_operation(self, ref: str, pointer: str) -> None:
-        """An operationId that names an AsyncAPI operation: refused, not supported yet."""
+        """An operationId of an AsyncAPI source on a step that is not a message step."""
         self.add(
-            "unsupported-asyncapi",
-            f"operationId {ref!r} names an AsyncAPI operation: "
-            "AsyncAPI steps are not supported yet",
+            "missing-action",
+            f"operationId {ref!r} names an AsyncAPI operation: the step needs 'action' "
+            "(send or receive)",
             pointer,
         )
 

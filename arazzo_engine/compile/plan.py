@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..criteria import Computed, Criterion
 from ..document.model import Document
 from ..errors import Location
 from ..openapi.description import Operation
+
+if TYPE_CHECKING:
+    from ..asyncapi.binding import MessageStep
 
 __all__ = [
     "ActionPlan",
@@ -91,12 +94,18 @@ class StepPlan:
     on_failure: tuple[ActionPlan, ...] | None
     outputs: Mapping[str, Computed]
     timeout: float | None = None
+    #: an AsyncAPI step (Arazzo 1.1): what it sends or receives, on which channel
+    message: MessageStep | None = None
+    #: stepIds this step waits for (``dependsOn``, and the steps whose outputs it reads)
+    depends_on: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:
         """What the step calls, for messages."""
         if self.operation is not None:
             return self.operation.describe()
+        if self.message is not None:
+            return self.message.describe()
         assert self.workflow is not None
         return f"workflow {self.workflow[1]}"
 

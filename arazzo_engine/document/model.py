@@ -15,6 +15,7 @@ from ..openapi.description import OpenAPIDescription
 from .loader import LoadedText, load_text, pointer_join
 
 if TYPE_CHECKING:
+    from ..asyncapi.description import AsyncAPIDescription
     from ..compile.plan import WorkflowPlan
 
 __all__ = ["Document", "SourceDescription", "load"]
@@ -75,6 +76,7 @@ class SourceDescription:
     uri: str
     openapi: OpenAPIDescription | None = None
     arazzo: Document | None = None
+    asyncapi: AsyncAPIDescription | None = None
     error: DocumentError | None = None
     """Why the source could not be loaded; steps that need it fail to bind with this error."""
 
@@ -145,10 +147,10 @@ class Document:
         url_where = self.location(pointer_join(pointer, "url"))
         entry = SourceDescription(name, url, kind, uri)
         self.sources[name] = entry
-        if kind not in ("openapi", "arazzo"):
+        if kind not in ("openapi", "arazzo", "asyncapi"):
             entry.error = DocumentError(
-                f"source description {name!r} has type {kind!r}; only 'openapi' and 'arazzo' "
-                "are supported",
+                f"source description {name!r} has type {kind!r}; only 'openapi', 'asyncapi' "
+                "and 'arazzo' are supported",
                 self.location(pointer_join(pointer, "type")),
             )
             return
@@ -157,6 +159,10 @@ class Document:
                 entry.arazzo = loading.get(uri) or Document(
                     load_text(_read(uri, url_where), uri), _loading=loading
                 )
+            elif kind == "asyncapi":
+                from ..asyncapi.description import AsyncAPIDescription as _AsyncAPI
+
+                entry.asyncapi = _AsyncAPI(name, load_text(_read(uri, url_where), uri))
             else:
                 entry.openapi = OpenAPIDescription(name, load_text(_read(uri, url_where), uri))
         except DocumentError as exc:

@@ -146,13 +146,21 @@ def to_har(results: Sequence[RunResult]) -> dict[str, Any]:
     entries = [
         _entry(step) for result in results for step in result.steps if step.request is not None
     ]
+    comment = ", ".join(
+        f"{r.workflow_id}: {'succeeded' if r.success else 'failed'}" for r in results
+    )
+    messages = sum(1 for r in results for step in r.steps if step.message is not None)
+    if messages:
+        # HAR has no place for broker messages: say so rather than drop them silently.
+        comment += (
+            f"; {messages} message step(s) not listed (HAR holds HTTP entries only; see the "
+            "JSON report)"
+        )
     return {
         "log": {
             "version": HAR_VERSION,
             "creator": {"name": "arazzo-engine", "version": __version__},
             "entries": entries,
-            "comment": ", ".join(
-                f"{r.workflow_id}: {'succeeded' if r.success else 'failed'}" for r in results
-            ),
+            "comment": comment,
         }
     }

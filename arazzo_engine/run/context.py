@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..document.plan import WorkflowPlan
 from ..expressions import Unresolved
 from ..media import decode_body
 from ..requests import PreparedCall
 from .commands import Headers, HttpReply, SentRequest, header_values
+
+if TYPE_CHECKING:
+    from ..asyncapi.messages import ReceivedMessage
 
 __all__ = ["Exchange", "RunMemory", "StepContext", "WorkflowState"]
 
@@ -86,6 +89,8 @@ class StepContext:
         self._state = state
         self._exchange = exchange or Exchange()
         self._sub_outputs = sub_outputs
+        #: the message an AsyncAPI step sent or received (what ``$message`` reads)
+        self.message: ReceivedMessage | None = None
 
     @property
     def exchange(self) -> Exchange:
@@ -96,6 +101,18 @@ class StepContext:
     def state(self) -> WorkflowState:
         """The workflow execution this step belongs to."""
         return self._state
+
+    # -- the message (AsyncAPI steps) ------------------------------------------------------
+
+    def message_header(self, name: str) -> Any:
+        if self.message is None:
+            raise Unresolved("this step has no message ($message is for AsyncAPI steps)")
+        return self.message.message_header(name)
+
+    def message_payload(self) -> Any:
+        if self.message is None:
+            raise Unresolved("this step has no message ($message is for AsyncAPI steps)")
+        return self.message.message_payload()
 
     # -- the exchange ---------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ from .events import (
     WorkflowFinished,
     WorkflowStarted,
 )
+from .message_step import Subscriptions, close_subscriptions, message_step, open_subscriptions
 from .record import StepRecorder
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ class _Runner:
         self.redactor = options.redactor or Redactor(options.redact)
         self.warnings: list[str] = []
         self.error: str | None = None
+        #: the open subscriptions of each running workflow (by id of its WorkflowState)
+        self.subscriptions: dict[int, Subscriptions] = {}
         #: the inputs the run was given, offered to dependencies that declare them
         self.run_inputs = dict(run_inputs)
 
@@ -213,7 +216,21 @@ class _Runner:
                 return state
         self.memory.workflows[(plan.document.uri, plan.workflow_id)] = state
         self.emit(WorkflowStarted(plan.workflow_id, depth))
+        listening = None
+        if any(step.message is not None for step in plan.steps):
+            # Listen on every receive step's channel before the first step can cause a reply.
+            listening = yield from open_subscriptions(
+                plan,
+                StepContext(self.memory, state),
+                self.options.servers,
+                self.options.server_variables,
+            )
+            self.subscriptions[id(state)] = listening
+        # (A guard that aborts the run skips this: the driver closes what is left open.)
         outcome = yield from self.steps(plan, state, depth)
+        if listening is not None:
+            yield from close_subscriptions(listening)
+            del self.subscriptions[id(state)]
         state.success = outcome.success
         self.emit(WorkflowFinished(plan.workflow_id, depth, outcome.success))
         if outcome.error and self.error is None:
@@ -273,6 +290,23 @@ class _Runner:
         recorder = StepRecorder(plan, step, attempt, self.redactor, self.warnings, started)
         if step.workflow is not None:
             ctx = yield from self.workflow_step(step, state, recorder, depth)
+        elif step.message is not None:
+            ctx = StepContext(self.memory, state)
+            timeout = (
+                step.timeout
+                if step.timeout is not None
+                else self.options.step_timeouts.get(step.step_id, self.options.timeout)
+            )
+            yield from message_step(
+                plan,
+                step,
+                ctx,
+                recorder,
+                self.subscriptions.get(id(state)) or Subscriptions(),
+                self.options.servers,
+                self.options.server_variables,
+                timeout,
+            )
         else:
             ctx = yield from self.operation_step(plan, step, state, recorder)
         ended = yield from _now(step.step_id)

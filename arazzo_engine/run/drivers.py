@@ -19,6 +19,7 @@ import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -30,9 +31,15 @@ from .commands import (
     Failure,
     HttpExchange,
     HttpReply,
+    Message,
     Now,
+    Publish,
+    Published,
+    Receive,
     Result,
     SentRequest,
+    Subscribe,
+    Subscribed,
     Time,
     Wait,
 )
@@ -246,6 +253,15 @@ def _answer_time(command: Command) -> Time:
     return Time(time.time())
 
 
+#: What a recording may answer to each kind of command (`Time` for the others).
+_EXPECTED: dict[type, tuple[type, ...]] = {
+    HttpExchange: (HttpReply, Failure),
+    Subscribe: (Subscribed, Failure),
+    Publish: (Published, Failure),
+    Receive: (Message, Failure),
+}
+
+
 def _unsupported(command: Command) -> Failure:
     return Failure(f"this driver cannot run {type(command).__name__} commands", time.time())
 
@@ -256,6 +272,7 @@ def drive_sync(
     cookies: RunCookies | None = None,
     auth: Mapping[str, httpx.Auth] | None = None,
     record: list[Result] | None = None,
+    messages: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Drive a run to its end with a synchronous httpx client.
 
@@ -266,6 +283,7 @@ def drive_sync(
     jar = cookies if cookies is not None else RunCookies()
     table = auth or {}
     install_deadlines(client)
+    broker: Any = None
     try:
         command = next(run)
         while True:
@@ -274,14 +292,21 @@ def drive_sync(
                 result = _exchange_sync(client, command, jar, table)
             elif isinstance(command, (Wait, Now)):
                 result = _answer_time(command)
-            else:
-                result = _unsupported(command)
+            else:  # Subscribe, Publish, Receive, Unsubscribe: brokers, only when used
+                if broker is None:
+                    from ..protocols.session import SyncMessageSession
+
+                    broker = SyncMessageSession(**(messages or {}))
+                result = broker.execute(command)
             if record is not None:
                 record.append(result)
             command = run.send(result)
     except StopIteration as stop:
         done: RunResult = stop.value
         return done
+    finally:
+        if broker is not None:
+            broker.close()
 
 
 async def _collect_async(response: httpx.Response, command: HttpExchange) -> bytes:
@@ -328,11 +353,13 @@ async def drive_async(
     cookies: RunCookies | None = None,
     auth: Mapping[str, httpx.Auth] | None = None,
     record: list[Result] | None = None,
+    messages: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Drive a run to its end with an asynchronous httpx client (arguments as for
     `drive_sync`). Each call is bounded by its total timeout."""
     jar = cookies if cookies is not None else RunCookies()
     table = auth or {}
+    broker: Any = None
     try:
         command = next(run)
         while True:
@@ -344,14 +371,21 @@ async def drive_async(
                 result = Time(time.time())
             elif isinstance(command, Now):
                 result = Time(time.time())
-            else:
-                result = _unsupported(command)
+            else:  # Subscribe, Publish, Receive, Unsubscribe: brokers, only when used
+                if broker is None:
+                    from ..protocols.session import MessageSession
+
+                    broker = MessageSession(**(messages or {}))
+                result = await broker.execute(command)
             if record is not None:
                 record.append(result)
             command = run.send(result)
     except StopIteration as stop:
         done: RunResult = stop.value
         return done
+    finally:
+        if broker is not None:
+            await broker.aclose()
 
 
 def drive_replay(run: Run, results: Iterable[Result]) -> RunResult:
@@ -368,7 +402,7 @@ def drive_replay(run: Run, results: Iterable[Result]) -> RunResult:
                 raise ReplayMismatch(
                     f"the recording ends before the run: no result for {type(command).__name__}"
                 ) from None
-            expected = (HttpReply, Failure) if isinstance(command, HttpExchange) else (Time,)
+            expected = _EXPECTED.get(type(command), (Time,))
             if not isinstance(result, expected):
                 raise ReplayMismatch(
                     f"the run asked {type(command).__name__} and the recording answers "

@@ -133,6 +133,16 @@ def _check_options(options: RunOptions, plan: WorkflowPlan, found: list[Workflow
             )
     for source, url in options.servers.items():
         parsed = urlparse(url)
+        entry = plan.document.sources.get(source)
+        if entry is not None and entry.type == "asyncapi":
+            from ..protocols import supported_protocols
+
+            if parsed.scheme not in supported_protocols() or not parsed.netloc:
+                raise ConfigurationError(
+                    f"servers[{source!r}]: a broker URL must be PROTOCOL://host:port with a "
+                    f"protocol of {', '.join(supported_protocols())}"
+                )
+            continue
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ConfigurationError(
                 f"servers[{source!r}] = {url!r}: a base URL must be http(s)://host[...]"
@@ -162,7 +172,10 @@ def _check_credential_names(auth: Mapping[str, Any], found: list[WorkflowPlan]) 
             sources.add(name)
             data = source.openapi.data if source.openapi is not None else {}
             components = data.get("components") or {}
-            for scheme in components.get("securitySchemes") or {}:
+            declared = list(components.get("securitySchemes") or {})
+            if source.asyncapi is not None:
+                declared += list(source.asyncapi.security_schemes)
+            for scheme in declared:
                 schemes.add(str(scheme))
                 schemes.add(f"{name}:{scheme}")
     unknown = sorted(k for k in auth if k not in sources and k not in schemes)

@@ -307,14 +307,24 @@ workflows:
     assert not strict.ok and codes(strict) == ["source-unreadable"]
 
 
-def test_asyncapi_steps_are_refused_at_validation(tmp_path: Path) -> None:
+def test_asyncapi_steps_on_a_protocol_without_adapter_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "events.asyncapi.yaml").write_text(
+        """\
+asyncapi: 3.0.0
+info: {title: t, version: "1"}
+servers:
+  k: {host: "localhost:9092", protocol: kafka}
+channels:
+  orders: {address: orders}
+""",
+        encoding="utf-8",
+    )
     path = write(
         tmp_path,
         """\
 arazzo: 1.1.0
 info: {title: t, version: "1"}
 sourceDescriptions:
-  - {name: pets, url: ./pets.openapi.yaml, type: openapi}
   - {name: events, url: ./events.asyncapi.yaml, type: asyncapi}
 workflows:
   - workflowId: w
@@ -324,9 +334,10 @@ workflows:
         action: receive
 """,
     )
-    problem = only(validate(path), "unsupported-asyncapi")
-    assert problem.severity == "error" and "AsyncAPI steps are not supported yet" in problem.message
-    assert problem.pointer == "/workflows/0/steps/0" and problem.workflow_id == "w"
+    problem = only(validate(path), "unsupported-protocol")
+    assert problem.severity == "error" and "kafka" in problem.message
+    assert "mqtt, mqtts, nats, secure-mqtt" in problem.message
+    assert problem.pointer == "/workflows/0/steps/0/channelPath" and problem.workflow_id == "w"
 
 
 def test_an_unreadable_document_raises(tmp_path: Path) -> None:
