@@ -157,6 +157,48 @@ def description_of(plan: WorkflowPlan, step: StepPlan) -> OpenAPIDescription:
     return description
 
 
+def _message_step(
+    step: StepPlan,
+    ctx: StepContext,
+    dry: DryStep,
+    servers: Mapping[str, str],
+    server_variables: Mapping[str, Mapping[str, str]],
+) -> DryStep:
+    """A message step: the broker and channel, the headers and payload a send would publish."""
+    message = step.message
+    assert message is not None
+    values = {
+        p.name: str(_resolve(p.value, ctx, dry.unresolved))
+        for p in step.parameters
+        if p.location == "path"
+    }
+    dry.method = message.action.upper()
+    try:
+        target = message.target(
+            server_url=servers.get(message.source),
+            server_variables=server_variables.get(message.source),
+            channel_values=values,
+        )
+    except ArazzoError as exc:
+        dry.problem = exc.message
+        return dry
+    from ..protocols.base import redact_url
+
+    dry.url = f"{redact_url(target.server)} {target.address}"
+    dry.headers = [
+        (p.name, str(_resolve(p.value, ctx, dry.unresolved)))
+        for p in step.parameters
+        if p.location == "header"
+    ]
+    if message.action == "send" and step.body is not None:
+        dry.body = _resolve(step.body.payload, ctx, dry.unresolved)
+    if message.correlation is not None:
+        dry.criteria.insert(
+            0, f"correlation id == {_resolve(message.correlation, ctx, dry.unresolved)!r}"
+        )
+    return dry
+
+
 def dry_run(
     plan: WorkflowPlan,
     inputs: Mapping[str, Any] | None = None,
@@ -188,6 +230,9 @@ def dry_run(
         dry = DryStep(step.step_id, step.target)
         dry.criteria = [c.text for c in step.success_criteria]
         ctx = StepContext(memory, state)
+        if step.message is not None:
+            found.append(_message_step(step, ctx, dry, servers or {}, server_variables or {}))
+            continue
         if step.operation is None:
             names = {p.name: _resolve(p.value, ctx, dry.unresolved) for p in step.parameters}
             dry.body = names or None

@@ -62,6 +62,14 @@ def _step_case(suite: ET.Element, classname: str, step: StepResult) -> tuple[int
     notes = [f"contract: {finding}" for finding in step.contract]
     if step.status_code is not None:
         notes.insert(0, f"HTTP {step.status_code} from {step.target}")
+    message = step.message
+    if message is not None:  # an AsyncAPI step
+        line = f"{message.action} {message.address} on {message.server}"
+        if message.correlation_id is not None:
+            line += f", correlation id {message.correlation_id}"
+        if message.action == "receive":
+            line += f", waited {message.waited:.3f}s, skipped {message.skipped_count}"
+        notes.insert(0, line)
     if notes:
         ET.SubElement(case, "system-out").text = _clean("\n".join(notes))
     return failures, errors

@@ -221,3 +221,31 @@ def test_cli_runs_a_message_workflow(
     assert "correlation id" in out
     log = json.loads(har.read_text())["log"]
     assert log["entries"] == [] and "2 message step(s) not listed" in log["comment"]
+
+
+def test_dry_run_and_junit_show_message_steps(broker: LocalBroker, tmp_path: Path) -> None:
+    from arazzo_engine.cli import main
+
+    junit = tmp_path / "junit.xml"
+    inputs = ["--input", "petId=7", "--input", "orderRequestId=dry-1"]
+    document = str(EXAMPLES / "pet-purchase.arazzo.yaml")
+    server = ["--server", f"petOrders={broker.url}"]
+    assert main(["run", document, "purchasePet", "--dry-run", *server, *inputs]) == 0
+    with responder(broker.url):
+        assert main(["run", document, "purchasePet", "--junit", str(junit), *server, *inputs]) == 0
+    xml = junit.read_text()
+    assert "send pets/place-order on" in xml
+    assert "receive pets/confirm-order on" in xml and "correlation id dry-1" in xml
+
+
+def test_dry_run_lists_broker_channel_and_payload(capsys: pytest.CaptureFixture[str]) -> None:
+    from arazzo_engine.cli import main
+
+    document = str(EXAMPLES / "pet-purchase.arazzo.yaml")
+    argv = ["run", document, "purchasePet", "--dry-run", "--input", "petId=7"]
+    argv += ["--input", "orderRequestId=abc", "--server", "petOrders=nats://u:pw@127.0.0.1:4"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "SEND nats://127.0.0.1:4 pets/place-order" in out
+    assert '{"orderRequestId": "abc", "petId": 7}' in out
+    assert "correlation id == 'abc'" in out and "pw" not in out
