@@ -8,6 +8,8 @@ operations they resolved (no reference is resolved twice).
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -328,6 +330,9 @@ class _Binder:
             depends_on=tuple(d for d in depends if isinstance(d, str))
             if isinstance(depends, list)
             else (),
+            reads=tuple(
+                sorted(set(_STEP_READ.findall(json.dumps(raw, default=str))) - {raw["stepId"]})
+            ),
             step_id=raw["stepId"],
             index=index,
             location=where,
@@ -470,16 +475,26 @@ def _with_workflow_parameters(step: StepPlan, inherited: list[ParameterPlan]) ->
     return StepPlan(**{**step.__dict__, "parameters": merged})
 
 
+_STEP_READ = re.compile(r"\$steps\.([A-Za-z0-9_-]+)\.outputs")
+
+
 def _ordered(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
-    """The steps in an order that honours step-level dependsOn (document order otherwise)."""
+    """The steps in an order that honours step-level dependsOn, and (in a workflow that uses
+    dependsOn) the steps whose outputs each reads; document order wherever they allow it. Reads
+    that would loop (a goto loop reading a later step's last outputs) are left out."""
     if not any(step.depends_on for step in steps):
         return steps
-    from ..document.dependencies import execution_order
+    from ..document.dependencies import DependencyCycle, execution_order
 
     by_id = {step.step_id: step for step in steps}
+    explicit = {s.step_id: s.depends_on for s in steps}
+    both = {s.step_id: (*s.depends_on, *s.reads) for s in steps}
     try:
-        order = execution_order(list(by_id), {s.step_id: s.depends_on for s in steps})
-    except ValueError as exc:  # a cycle: the checks report it
+        try:
+            order = execution_order(list(by_id), both)
+        except DependencyCycle:
+            order = execution_order(list(by_id), explicit)
+    except DependencyCycle as exc:  # the checks report it
         raise DocumentError(str(exc), steps[0].location) from None
     return tuple(
         dataclasses.replace(by_id[step_id], index=position)

@@ -96,8 +96,11 @@ class StepPlan:
     timeout: float | None = None
     #: an AsyncAPI step (Arazzo 1.1): what it sends or receives, on which channel
     message: MessageStep | None = None
-    #: stepIds this step waits for (``dependsOn``, and the steps whose outputs it reads)
+    #: what this step's ``dependsOn`` names (stepIds of its workflow, or the ``$workflows`` /
+    #: ``$sourceDescriptions`` forms)
     depends_on: tuple[str, ...] = ()
+    #: the stepIds whose outputs this step reads (``$steps.<id>.outputs``): implicit dependencies
+    reads: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,11 +144,17 @@ def _write(directory: Path, case: dict[str, Any]) -> Path:
 def test_message_case(path: Path, broker: LocalBroker, tmp_path: Path) -> None:
     case: dict[str, Any] = yaml.safe_load(path.read_text())
     document = _write(tmp_path, case)
+    expect = case["expect"]
     with Peer(broker, case.get("peer") or []) as peer:
         result = run_workflow(
             document, case["workflow"], case.get("inputs"), servers={"orders": broker.url}
         )
-    expect = case["expect"]
+        # The broker has every message sent; the peer may still be reading the last one.
+        deadline = time.monotonic() + 5
+        while len(peer.received) < len(expect.get("received", ())) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
     assert result.success is expect["success"], result.error
     if "outputs" in expect:
         assert result.outputs == expect["outputs"]
