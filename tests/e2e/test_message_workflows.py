@@ -249,3 +249,23 @@ def test_dry_run_lists_broker_channel_and_payload(capsys: pytest.CaptureFixture[
     assert "SEND nats://127.0.0.1:4 pets/place-order" in out
     assert '{"orderRequestId": "abc", "petId": 7}' in out
     assert "correlation id == 'abc'" in out and "pw" not in out
+
+
+@pytest.mark.parametrize("flow", ["pet", "mixed"])
+def test_the_one_command_example_runs(flow: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.brokers import require_mqtt
+
+    require_mqtt()
+    script = EXAMPLES / "run_example.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--flow", flow],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FAIL" not in done.stdout and "ok " in done.stdout
