@@ -216,7 +216,12 @@ def _messages(
 
     documents = {id(p.document): p.document for p in plans}.values()
     return message_settings(
-        documents, options.credential_store, options.redactor, transport.verify, transport.cert
+        documents,
+        options.credential_store,
+        options.redactor,
+        transport.verify,
+        transport.cert,
+        options.servers,
     )
 
 

@@ -202,10 +202,13 @@ def start_nats(
     return broker
 
 
-def start_mosquitto(lifetime: float = DEFAULT_LIFETIME) -> LocalBroker:
+def start_mosquitto(
+    lifetime: float = DEFAULT_LIFETIME, users: dict[str, str] | None = None
+) -> LocalBroker:
     """Start ``mosquitto`` (Debian package ``mosquitto``; MQTT 5.0 and 3.1.1) and wait for it.
 
-    `FileNotFoundError` when the binary is not installed.
+    With ``users`` (name -> password) only they may connect. `FileNotFoundError` when the
+    binary is not installed.
     """
     binary = mosquitto_binary()
     if binary is None:
@@ -213,10 +216,16 @@ def start_mosquitto(lifetime: float = DEFAULT_LIFETIME) -> LocalBroker:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="arazzo-mosquitto-"))
     config = workdir / "mosquitto.conf"
-    config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n",
-        encoding="utf-8",
-    )
+    access = "allow_anonymous true\n"
+    if users:
+        passwords = workdir / "passwords"
+        passwords.write_text("", encoding="utf-8")
+        tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+        for name, secret in users.items():
+            subprocess.run([tool, "-b", str(passwords), name, secret], check=True, timeout=30)
+        os.chmod(passwords, 0o644)
+        access = f"allow_anonymous false\npassword_file {passwords}\n"
+    config.write_text(f"listener {port} 127.0.0.1\n{access}persistence false\n", encoding="utf-8")
     os.chmod(workdir, 0o755)
     os.chmod(config, 0o644)
     args = [binary, "-c", str(config)]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ..asyncapi.binding import USER_PASSWORD_TYPES, broker_auth_key
 from .base import BrokerCredentials, TlsSettings
@@ -25,10 +26,16 @@ def message_settings(
     redactor: Any,
     verify: Any = None,
     cert: Any = None,
+    servers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for a `MessageSession` of a run over ``documents`` (loaded Arazzo
     documents): ``credentials`` by auth key and ``tls``. ``store`` is the run's
-    `CredentialStore`; ``verify``/``cert`` as for HTTP."""
+    `CredentialStore`; ``verify``/``cert`` as for HTTP; a password in a ``servers`` broker URL
+    (``nats://user:password@host``) is given to ``redactor`` too."""
+    for url in (servers or {}).values():
+        password = urlsplit(url).password
+        if password:
+            redactor.add_value(unquote(password))
     credentials: dict[str, BrokerCredentials] = {}
     for document in documents:
         for name, source in document.sources.items():

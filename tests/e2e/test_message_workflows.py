@@ -187,6 +187,15 @@ def test_broker_user_and_password_from_the_run_credentials(tmp_path: Path) -> No
                 servers={"petOrders": broker.url},
                 auth={"petOrders:brokerUser": {"username": "shop", "password": secret}},
             )
+            in_url = run_workflow(
+                document,
+                "purchasePet",
+                {**inputs, "orderRequestId": _order_id()},
+                servers={"petOrders": inside},
+                auth={"petOrders:brokerUser": {"username": "shop", "password": secret}},
+            )
+    assert in_url.success, in_url.error
+    assert secret not in json.dumps(in_url.to_dict())
     assert not refused.success
     assert "no credentials for 'petOrders:brokerUser'" in (refused.steps[0].error or "")
     assert result.success, result.error

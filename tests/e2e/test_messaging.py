@@ -324,3 +324,21 @@ def test_mqtt5_carries_headers_and_content_type() -> None:
         assert isinstance(got, Message)
         assert got.headers == (("orderRequestId", "h-5"), ("tenant", "a"))
         assert got.content_type == "application/json"
+
+
+def test_mqtt_user_and_password() -> None:
+    secret = "mqtt-Pa55-w0rd"
+    with mqtt5_broker(users={"arazzo": secret}) as broker:
+        with SyncMessageSession(connect_timeout=3) as session:
+            refused = session.execute(Subscribe("s", "mqtt", broker.url, "t/auth"))
+            assert isinstance(refused, Failure) and secret not in refused.reason
+        credentials = {"broker": BrokerCredentials("arazzo", secret)}
+        with SyncMessageSession(credentials=credentials) as session:
+            sub = session.execute(Subscribe("s", "mqtt", broker.url, "t/auth", auth="broker"))
+            assert isinstance(sub, Subscribed)
+            pub = session.execute(
+                Publish("p", "mqtt", broker.url, "t/auth", payload=b"in", auth="broker")
+            )
+            assert isinstance(pub, Published)
+            got = session.execute(Receive("r", "s", 5))
+            assert isinstance(got, Message) and got.payload == b"in"

@@ -47,13 +47,13 @@ def nats_broker(**options: object) -> LocalBroker:
     return start_nats(lifetime=600, **options)  # type: ignore[arg-type]
 
 
-def mqtt5_broker() -> LocalBroker:
+def mqtt5_broker(users: dict[str, str] | None = None) -> LocalBroker:
     """mosquitto (MQTT 5.0), or skip with the reason when it is not installed."""
     if importlib.util.find_spec("aiomqtt") is None:
         pytest.skip("MQTT test needs aiomqtt: pip install -e '.[test]'")
     if mosquitto_binary() is None:
         pytest.skip("mosquitto is not installed (apt-get install mosquitto; .ci/run does)")
-    return start_mosquitto(lifetime=600)
+    return start_mosquitto(lifetime=600, users=users)
 
 
 def start_broker(protocol: str) -> LocalBroker:
