@@ -278,3 +278,37 @@ def test_the_one_command_example_runs(flow: str) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAIL" not in done.stdout and "ok " in done.stdout
+
+
+def test_a_recorded_message_run_replays_to_the_same_result(broker: LocalBroker) -> None:
+    from arazzo_engine import load
+    from arazzo_engine.redact import Redactor
+    from arazzo_engine.run.commands import Result
+    from arazzo_engine.run.core import RunOptions, execute
+    from arazzo_engine.run.drivers import drive_replay, drive_sync
+    from arazzo_engine.run.services import default_services
+    from arazzo_engine.run.setup import bind
+    from arazzo_engine.transport import TransportOptions, make_client
+
+    def options() -> RunOptions:
+        return RunOptions(
+            services=default_services(), redactor=Redactor(), servers={"petOrders": broker.url}
+        )
+
+    plan = load(EXAMPLES / "pet-purchase.arazzo.yaml").plan("purchasePet")
+    inputs = {"petId": 7, "orderRequestId": _order_id()}
+    prepared = bind(plan, options())
+    recorded: list[Result] = []
+    with responder(broker.url, mode="wrong-first"), make_client(TransportOptions()) as client:
+        live = drive_sync(
+            execute(plan, inputs, options(), binding=prepared.binding),
+            client,
+            record=recorded,
+            messages={},
+        )
+    assert live.success, live.error
+    kinds = [type(r).__name__ for r in recorded]
+    assert kinds.count("Subscribed") == 1 and kinds.count("Published") == 1
+    assert kinds.count("Message") == 2  # the wrong correlation id, then the right one
+    replayed = drive_replay(execute(plan, inputs, options(), binding=prepared.binding), recorded)
+    assert json.dumps(replayed.to_dict()) == json.dumps(live.to_dict())
