@@ -58,8 +58,7 @@ class RuntimeExpression:
     * ``request``/``response``: ``source`` is ``header``/``query``/``path``/``body``; ``name``
       the header, query or path parameter name; ``pointer`` for ``body``.
     * ``message`` (Arazzo 1.1, AsyncAPI steps): ``source`` is ``header`` (``name`` the header)
-      or ``payload`` (``pointer``; ``$message.payload.a.b`` as written in the 1.1 spec's own
-      examples reads as ``$message.payload#/a/b`` outside conditions).
+      or ``payload`` (``pointer``).
     * ``inputs``/``outputs``: ``name`` (may contain dots), ``pointer``.
     * ``steps``: ``target`` the step id, ``field`` ``"outputs"``, ``name``, ``pointer``.
     * ``workflows``: ``target`` the workflow id, ``field`` ``"inputs"``/``"outputs"``,

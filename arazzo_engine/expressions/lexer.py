@@ -26,7 +26,6 @@ from typing import Any, Literal, NoReturn
 
 from arazzo_engine.errors import ExpressionError
 from arazzo_engine.expressions.ast import ROOTS, RuntimeExpression
-from arazzo_engine.expressions.pointer import escape
 
 __all__ = ["Mode", "Token", "scan_expression", "tokenize_condition"]
 
@@ -173,12 +172,6 @@ def scan_expression(text: str, start: int, mode: Mode) -> tuple[RuntimeExpressio
             fields["name"] = s.match(_TOKEN[mode], "a header name")
         else:
             fields["pointer"] = s.pointer()
-            if fields["pointer"] is None and mode != "condition" and s.text.startswith(".", s.pos):
-                # The 1.1 spec's examples write $message.payload.orderId: a member path.
-                # (In a condition, '.member' after an expression is navigation anyway.)
-                s.pos += 1
-                path = s.match(_IDENT, "a payload member name")
-                fields["pointer"] = "".join("/" + escape(token) for token in path.split("."))
     elif root in ("inputs", "outputs"):
         s.expect(".", f"'.' and a name after ${root}")
         fields["name"] = s.match(_IDENT, f"an {root[:-1]} name")

@@ -51,6 +51,8 @@ def parse_expression(text: str) -> RuntimeExpression:
         if expression.root in ("request", "response") and expression.source == "body":
             if char in "./":
                 hint = "; point into the body with '#/' (a JSON pointer), e.g. $response.body#/id"
+        elif expression.root == "message" and expression.source == "payload" and char in "./":
+            hint = "; point into the payload with '#/', e.g. $message.payload#/id"
         elif expression.root in ("url", "method", "statusCode", "self", "components"):
             hint = f"; ${expression.root} takes nothing after it"
         raise ExpressionError(f"unexpected {char!r} after {expression.text}{hint}", text, end)
