@@ -36,7 +36,8 @@ from typing import IO, Any, TypeVar
 import botocore.credentials
 import httpx
 
-from arazzo_engine.auth.sigv4 import AwsSettings, SigV4Auth
+from arazzo_engine.auth.sigv4 import SigV4Auth
+from arazzo_engine.aws.settings import AwsSettings
 from arazzo_engine.errors import ArazzoError
 
 __all__ = ["LocalAws", "LocalEcr", "LocalEcrError", "TemporaryCredentials"]
