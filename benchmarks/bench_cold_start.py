@@ -112,12 +112,18 @@ def main() -> None:
     boto3 = median["boto3"]
     print(f"fresh processes, median of {args.runs} starts each, ms")
     print(f"boto3 script (3 calls)                        {boto3:7.0f}   1.00x")
-    print(f"httpx + botocore signer script (3 calls)      {median['raw']:7.0f}   "
-          f"{median['raw'] / boto3:.2f}x")
-    print(f"arazzo-engine run ... --json                  {median['cli']:7.0f}   "
-          f"{median['cli'] / boto3:.2f}x")
-    print(f"arazzo-engine run ... --json, changed document {median['changed']:6.0f}   "
-          f"{median['changed'] / boto3:.2f}x")
+    print(
+        f"httpx + botocore signer script (3 calls)      {median['raw']:7.0f}   "
+        f"{median['raw'] / boto3:.2f}x"
+    )
+    print(
+        f"arazzo-engine run ... --json                  {median['cli']:7.0f}   "
+        f"{median['cli'] / boto3:.2f}x"
+    )
+    print(
+        f"arazzo-engine run ... --json, changed document {median['changed']:6.0f}   "
+        f"{median['changed'] / boto3:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -129,9 +129,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
-    with local_server() as endpoint, environment(aws_environment(endpoint)):
-        with tempfile.TemporaryDirectory() as folder:
-            measure(args.runs, endpoint, Path(folder))
+    with (
+        local_server() as endpoint,
+        environment(aws_environment(endpoint)),
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        measure(args.runs, endpoint, Path(folder))
 
 
 if __name__ == "__main__":
