@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlparse
-
-import httpx
 
 from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
@@ -167,6 +163,9 @@ def _check_remote(uri: str, where: Location | None, options: LoadOptions) -> Non
 
 def _fetch(uri: str, where: Location | None, options: LoadOptions) -> str:
     """Fetch a remote source: allowed hosts only, within the size limit and the deadline."""
+    import asyncio  # here: most loads read only files
+    import concurrent.futures
+
     _check_remote(uri, where, options)
     coroutine = _fetch_async(uri, where, options)
     try:
@@ -179,6 +178,8 @@ def _fetch(uri: str, where: Location | None, options: LoadOptions) -> str:
 
 
 async def _fetch_async(uri: str, where: Location | None, options: LoadOptions) -> str:
+    import asyncio
+
     try:
         return await asyncio.wait_for(_fetch_body(uri, where, options), options.remote_timeout)
     except asyncio.TimeoutError:
@@ -188,6 +189,8 @@ async def _fetch_async(uri: str, where: Location | None, options: LoadOptions) -
 
 
 async def _fetch_body(uri: str, where: Location | None, options: LoadOptions) -> str:
+    import httpx
+
     timeout = httpx.Timeout(options.remote_timeout)
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
