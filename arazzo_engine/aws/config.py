@@ -118,6 +118,9 @@ def _resolve_endpoint(
     if value:
         return value
     # The shared config file: a `services` section entry, then the profile's endpoint_url.
+    config_file = os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
+    if not os.path.exists(config_file):
+        return None
     try:
         ignore = session.get().get_config_variable("ignore_configured_endpoint_urls")
         if ignore is True or str(ignore).strip().lower() == "true":
@@ -153,6 +156,18 @@ def _resolve_credentials(settings: AwsSettings, session: _LazySession) -> Creden
             "incomplete AWS credentials: a session token was given "
             "without access_key_id and secret_access_key"
         )
+    if (
+        not settings.profile
+        and not os.environ.get("AWS_PROFILE")
+        and os.environ.get("AWS_ACCESS_KEY_ID")
+        and os.environ.get("AWS_SECRET_ACCESS_KEY")
+    ):
+        # botocore's chain would take these first: its own environment provider, without the
+        # cost of a session (which also honours AWS_SESSION_TOKEN and expiring credentials).
+        from_env = botocore.credentials.EnvProvider().load()
+        if from_env is not None:
+            env_credentials: CredentialSource = from_env
+            return env_credentials
     try:
         credentials = session.get().get_credentials()
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:

@@ -106,3 +106,13 @@ def test_importing_the_package_loads_no_botocore() -> None:
     code = "import sys, arazzo_engine; print('botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_environment_keys_need_no_botocore_session(aws_env: Path) -> None:
+    from arazzo_engine.aws import config
+
+    (aws_env / "config").unlink()
+    binding = resolve_aws(ECR)
+    assert _key_id(binding.auth) == "AKIDONE"
+    chain = next(iter(config._chains.values()))
+    assert chain.session._session is None  # botocore's EnvProvider, as its chain would pick
