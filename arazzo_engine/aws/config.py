@@ -203,9 +203,18 @@ def _file_identity(path: str) -> tuple[str, int, int] | None:
     return path, found.st_size, found.st_mtime_ns
 
 
+def _aws_environment() -> tuple[tuple[Any, Any], ...]:
+    """Every ``AWS_*`` variable and its value, without decoding the whole environment."""
+    raw = getattr(os.environ, "_data", None)  # the undecoded mapping behind os.environ
+    if isinstance(raw, dict):
+        prefix: Any = b"AWS_" if os.name != "nt" else "AWS_"
+        return tuple(sorted((k, v) for k, v in raw.items() if k.startswith(prefix)))
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+
+
 def _config_key(settings: AwsSettings) -> tuple[Any, ...]:
     """Everything the chain's answer depends on, cheaply (a few microseconds)."""
-    environ = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    environ = _aws_environment()
     config = os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
     shared = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.expanduser(
         "~/.aws/credentials"
