@@ -4,9 +4,12 @@
 keyed by the path as given, the file's resolved path and the loading options. A kept document
 is returned again only if every file it was built from (the Arazzo document and each source
 description read from disk, including those that could not be read) still has the same
-identity: size, modification time (ns), inode and device, and the same content check (a
-BLAKE2 hash of the whole file up to 64 KiB, else of its size and first and last 4 KiB). An
-edited, replaced or newly created file is therefore always read again. Documents that fetched
+identity: size, modification and status-change times (ns), inode and device. Any write, and
+any change of the modification time, sets the status-change time to now; a file whose
+timestamps were too recent to tell a later edit apart when it was read (changed less than two
+seconds before) is also compared by a content check (a BLAKE2 hash of the whole file up to
+64 KiB, else of its size and first and last 4 KiB). An edited, replaced or newly created file is
+therefore always read again. Documents that fetched
 a remote (http/https) source are not kept.
 
 A kept `Document` holds only what is derived from the files (the parsed data, compiled
@@ -24,6 +27,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -40,15 +44,42 @@ _FULL_HASH_LIMIT = 64 * 1024
 _EDGE = 4096
 
 
+#: A file whose status changed less than this before it was read is "racy": its timestamps
+#: cannot tell a later same-size edit apart, so its content is checked on every reuse.
+_SETTLE_NS = 2_000_000_000
+
+
 @dataclass(frozen=True)
 class FileIdentity:
     """What must not change for a cached parse of a file to be reused."""
 
     size: int
     mtime_ns: int
+    ctime_ns: int
     inode: int
     device: int
     check: bytes
+    settled: bool = False
+    """The file's status last changed well before it was read (see `current_identity`)."""
+
+    def same_status(self, result: os.stat_result) -> bool:
+        return (
+            result.st_size == self.size
+            and result.st_mtime_ns == self.mtime_ns
+            and result.st_ctime_ns == self.ctime_ns
+            and result.st_ino == self.inode
+            and result.st_dev == self.device
+        )
+
+    def matches(self, other: FileIdentity | None) -> bool:
+        return other is not None and (
+            other.size,
+            other.mtime_ns,
+            other.ctime_ns,
+            other.inode,
+            other.device,
+            other.check,
+        ) == (self.size, self.mtime_ns, self.ctime_ns, self.inode, self.device, self.check)
 
 
 def cache_enabled(cache: bool | None = None) -> bool:
@@ -76,8 +107,32 @@ def _edges_check(size: int, head: bytes, tail: bytes) -> bytes:
 def identity_of(result: os.stat_result, data: bytes) -> FileIdentity:
     """The identity of a file just read: its ``fstat`` and its bytes."""
     return FileIdentity(
-        result.st_size, result.st_mtime_ns, result.st_ino, result.st_dev, content_check(data)
+        result.st_size,
+        result.st_mtime_ns,
+        result.st_ctime_ns,
+        result.st_ino,
+        result.st_dev,
+        content_check(data),
+        settled=result.st_ctime_ns < time.time_ns() - _SETTLE_NS,
     )
+
+
+def unchanged(path: str, known: FileIdentity | None) -> bool:
+    """Whether the file at ``path`` still has the identity ``known`` (``None``: unreadable).
+
+    Size, modification and status-change times (ns), inode and device must match. Any write,
+    and any ``utime``, sets the status-change time to now, so for a file that had settled when
+    it was read (its status last changed two seconds or more before) matching metadata is
+    enough; for a racy one the content check is compared too.
+    """
+    if known is not None and known.settled:
+        try:
+            result = os.stat(path)
+        except OSError:
+            return False
+        return stat.S_ISREG(result.st_mode) and known.same_status(result)
+    current = current_identity(path)
+    return current is None if known is None else known.matches(current)
 
 
 def current_identity(path: str) -> FileIdentity | None:
@@ -101,7 +156,9 @@ def current_identity(path: str) -> FileIdentity | None:
         return None
     finally:
         os.close(fd)
-    return FileIdentity(result.st_size, result.st_mtime_ns, result.st_ino, result.st_dev, check)
+    return FileIdentity(
+        result.st_size, result.st_mtime_ns, result.st_ctime_ns, result.st_ino, result.st_dev, check
+    )
 
 
 Dependencies = tuple[tuple[str, "FileIdentity | None"], ...]
@@ -120,7 +177,7 @@ class _Lru:
                 return None
             self.items.move_to_end(key)
         deps, value = found
-        if all(current_identity(path) == identity for path, identity in deps):
+        if all(unchanged(path, identity) for path, identity in deps):
             return value
         with self.lock:
             if self.items.get(key) is found:

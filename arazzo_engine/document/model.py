@@ -411,7 +411,7 @@ def load(
         remote_timeout=remote_timeout,
     )
     use_cache = _cache.cache_enabled(cache)
-    key = (uri, os.path.realpath(uri), options)
+    key = (uri, None if os.path.isabs(uri) else os.getcwd(), options)
     if use_cache and urlparse(uri).scheme not in ("http", "https"):
         found = _cache.documents.get(key)
         if found is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,22 @@ def test_an_edited_document_is_always_seen(pets: Path) -> None:
     second = load(pets)
     assert second is not first
     assert second.data["info"]["title"] == "Cats flows"
+
+
+def test_a_settled_file_edited_with_its_mtime_restored_is_seen(
+    pets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read long after its last change is checked by metadata only: the status-change
+    time, which no write or ``utime`` can keep, still reveals the edit."""
+    from arazzo_engine.document import cache
+
+    monkeypatch.setattr(cache, "_SETTLE_NS", -(10**12))  # every file counts as settled
+    first = load(pets)
+    time.sleep(0.05)  # past the file system's timestamp tick, as "settled" guarantees
+    _edit_keeping_size_and_mtime(pets, "title: Pets flows", "title: Dogs flows")
+    second = load(pets)
+    assert second is not first and second.data["info"]["title"] == "Dogs flows"
+    assert load(pets) is second
 
 
 def test_an_edited_source_is_always_seen(pets: Path) -> None:
