@@ -20,13 +20,14 @@ from typing import Any
 
 import httpx
 
+from ..aws.settings import AwsSettings
 from ..errors import ArazzoError, AuthError, DocumentError
 from ..openapi.description import OpenAPIDescription, Operation
 from ..redact import Redactor
 from .credentials import Credentials, CredentialStore, env_name
 from .oauth2 import OAuth2Auth, OAuth2Settings
 from .schemes import ApiKeyAuth, BearerAuth, MultiAuth
-from .sigv4 import AwsSettings, resolve_aws, sigv4_scheme
+from .sigv4 import sigv4_scheme
 
 __all__ = ["AuthResolver", "SourceAuth"]
 
@@ -45,6 +46,10 @@ class SourceAuth:
 
 class _Unsatisfied(Exception):
     """A scheme of an alternative has no usable credentials."""
+
+
+class _AwsSetup(_Unsatisfied):
+    """The AWS configuration (region, credentials, profile) is missing or broken."""
 
 
 def _is_sigv4(definition: Mapping[str, Any]) -> bool:
@@ -187,6 +192,7 @@ class AuthResolver:
         if not requirements:
             return SourceAuth()
         problems: list[str] = []
+        setup: _Unsatisfied | None = None
         for requirement in requirements:
             if not isinstance(requirement, Mapping) or not requirement:
                 return SourceAuth()
@@ -194,6 +200,11 @@ class AuthResolver:
                 return self._combine(description, operation, requirement)
             except _Unsatisfied as exc:
                 problems.append(str(exc))
+                setup = exc
+        if len(problems) == 1 and isinstance(setup, _AwsSetup):
+            # An AWS set-up problem: lead with its fix, in a short message.
+            what = operation.operation_id or operation.describe()
+            raise AuthError(f"{setup} (source {description.name!r}, operation {what})")
         names = " or ".join(" + ".join(repr(n) for n in r) for r in requirements)
         where = description.loaded.location(operation.pointer)
         raise AuthError(
@@ -406,10 +417,12 @@ class AuthResolver:
         only = {**description.data, "components": {"securitySchemes": {name: definition}}}
         scheme = sigv4_scheme(only)
         assert scheme is not None
+        from ..aws.config import resolve_aws  # botocore, only when a source signs with SigV4
+
         try:
             binding = resolve_aws(scheme, self.aws)
         except AuthError as exc:
-            raise _Unsatisfied(exc.message) from None
+            raise _AwsSetup(exc.message) from None
         for secret in (
             self.aws.secret_access_key if self.aws else None,
             self.aws.session_token if self.aws else None,

@@ -113,7 +113,9 @@ def test_no_credentials_is_a_clear_error_before_any_request(isolated_aws_env: Pa
             _inputs("x"),
             aws=AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9"),
         )
-    assert "ecr" in str(info.value)
+    message = str(info.value)
+    assert message.startswith("no AWS credentials found: set AWS_ACCESS_KEY_ID"), message
+    assert "ecr" in message.lower() and len(message) < 250
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -379,8 +379,8 @@ def test_no_credentials_is_a_clear_auth_error(aws_env: Path) -> None:
     with pytest.raises(AuthError) as info:
         resolve_aws(ECR, AwsSettings(region="us-east-1"))
     message = str(info.value)
-    assert "no AWS credentials found" in message
-    assert "'awsSigV4'" in message and "'ecr'" in message
+    assert message.startswith("no AWS credentials found: set AWS_ACCESS_KEY_ID")
+    assert len(message) < 200
 
 
 def test_missing_profile_is_an_auth_error(aws_env: Path) -> None:
