@@ -155,7 +155,7 @@ def test_cli_json_with_the_usual_aws_environment(
         "--input", f"imageTag={tag}", "--json", env=_aws_env(local_ecr, isolated_aws_env)
     )
     assert proc.returncode == 0, proc.stderr
-    payload = json.loads(proc.stdout)
+    [payload] = json.loads(proc.stdout)  # --json is always a list of runs
     assert payload["workflowId"] == "publish-image"
     assert payload["success"] is True
     assert [s["stepId"] for s in payload["steps"]] == [
@@ -247,7 +247,7 @@ def test_cli_local_ecr_follows_aws_region(isolated_aws_env: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = _run_bundled("--local-ecr", "--aws-region", "eu-west-1", "--json", env=env)
     assert proc.returncode == 0, proc.stderr
-    arn = json.loads(proc.stdout)["outputs"]["repositories"][0]["repositoryArn"]
+    arn = json.loads(proc.stdout)[0]["outputs"]["repositories"][0]["repositoryArn"]
     assert arn.startswith("arn:aws:ecr:eu-west-1:")
 
 
