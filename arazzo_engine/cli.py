@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the heavy modules are imported inside the commands that nee
     from .document.model import Document
     from .results import RunResult
 
-__all__ = ["main"]
+__all__ = ["UsageError", "main", "typed_input"]
 
 
 class UsageError(Exception):
@@ -59,7 +59,7 @@ def _schema_types(schema: Mapping[str, Any] | None, name: str) -> set[str]:
     return set()
 
 
-def _coerce(raw: str, types: set[str], name: str) -> Any:
+def _coerce(raw: str, types: set[str], name: str, option: str = "--input") -> Any:
     """A command-line value, typed by the input's schema: a string stays a string."""
     if not types or "string" in types:
         return raw
@@ -67,10 +67,31 @@ def _coerce(raw: str, types: set[str], name: str) -> Any:
         value = json.loads(raw)
     except ValueError:
         raise UsageError(
-            f"--input {name}: {raw!r} is not a valid {' or '.join(sorted(types))} "
+            f"{option} {name}: {raw!r} is not a valid {' or '.join(sorted(types))} "
             '(write JSON, e.g. 3, true, [1,2] or {"a":1})'
         ) from None
     return value
+
+
+def typed_input(
+    name: str, raw: str, schema: Mapping[str, Any] | None, option: str = "--input"
+) -> Any:
+    """The value of ``NAME=VALUE`` given on a command line (``--input``, the pytest plugin's
+    ``--arazzo-input``), typed by the workflow's inputs schema: the one rule for both.
+
+    A ``string`` input (or one the schema does not type) stays the text as given; any other
+    type is read as JSON. ``@FILE`` reads the value from a file (parsed as JSON/YAML unless the
+    input is a string). Raises `UsageError` when a typed value is not valid JSON.
+    """
+    types = _schema_types(schema, name)
+    if raw.startswith("@"):
+        from .document.loader import load_text
+
+        text = _read_file(raw[1:], option)
+        if types and "string" not in types:
+            return load_text(text, raw[1:]).data
+        return text
+    return _coerce(raw, types, name, option)
 
 
 def _inputs(args: argparse.Namespace, schema: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -84,15 +105,7 @@ def _inputs(args: argparse.Namespace, schema: Mapping[str, Any] | None) -> dict[
         inputs.update(loaded)
     for item in args.input or []:
         name, value = _split_pair(item, "--input")
-        types = _schema_types(schema, name)
-        if value.startswith("@"):
-            text = _read_file(value[1:], "--input")
-            if types and "string" not in types:
-                inputs[name] = load_text(text, value[1:]).data
-            else:
-                inputs[name] = text
-        else:
-            inputs[name] = _coerce(value, types, name)
+        inputs[name] = typed_input(name, value, schema)
     return inputs
 
 
