@@ -44,9 +44,12 @@ from .run.events import (
 __all__ = [
     "ConsoleReporter",
     "Style",
+    "action_kind",
+    "action_label",
     "format_result",
     "format_step",
     "format_summary",
+    "handled_failure",
     "use_colour",
 ]
 
@@ -136,6 +139,39 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+_ACTION_TYPES = ("end", "goto", "retry")
+
+
+def action_kind(step: StepResult) -> tuple[str, str, str] | None:
+    """The action that fired after ``step`` as ``(type, target, name)`` (``type`` one of end,
+    goto, retry; ``target`` the step or workflow of a goto, else ""), or None."""
+    if not step.action:
+        return None
+    name, sep, rest = step.action.rpartition(": ")
+    kind, _, target = rest.partition(" ")
+    if not sep or kind not in _ACTION_TYPES:
+        return None
+    return kind, target, name
+
+
+def action_label(step: StepResult) -> str | None:
+    """What the terminal says about the action that fired: ``goto listItems (alreadyExists)``,
+    ``retry #2 (busy)``, ``end (stop)``."""
+    found = action_kind(step)
+    if found is None:
+        return step.action
+    kind, target, name = found
+    text = f"retry #{step.attempt + 1}" if kind == "retry" else f"{kind} {target}".rstrip()
+    return f"{text} ({name})" if name else text
+
+
+def handled_failure(step: StepResult) -> bool:
+    """A failed step whose failure an action took care of (a ``retry`` or a ``goto``): the run
+    went on, so reports count it as handled, not as a failure."""
+    found = action_kind(step)
+    return not step.success and found is not None and found[0] in ("retry", "goto")
+
+
 def _status(step: StepResult) -> str:
     return str(step.status_code) if step.status_code is not None else "---"
 
@@ -219,8 +255,9 @@ def format_step(
     sub = indent + "     "
     for outcome in step.criteria:
         lines.extend(_criterion_lines(outcome, style, sub, verbose))
-    if step.action:
-        lines.append(f"{sub}-> {_fit(step.action, WIDTH - len(sub) - 3)}")
+    label = action_label(step)
+    if label:
+        lines.append(f"{sub}-> {_fit(label, WIDTH - len(sub) - 3)}")
     for finding in step.contract:
         lines.extend(_wrap_lines(sub + style.warn("contract: "), finding, len(sub) + 10))
     if not step.success and step.error:
@@ -373,6 +410,9 @@ class ConsoleReporter:
         self._pending: str | None = None
         self._countdown: _Countdown | None = None
         self._depth_base: int | None = None
+        #: The last finished step and its indent, while the action it fires is not yet known
+        #: (the run picks the action after the step's event): shown with the next event.
+        self._awaiting_action: tuple[StepResult, str] | None = None
 
     # -- output helpers -------------------------------------------------------------------
 
@@ -400,7 +440,19 @@ class ConsoleReporter:
         with contextlib.suppress(Exception):  # an observer must never break a run
             self._handle(event)
 
+    def _show_action(self) -> None:
+        """Say which action the last finished step fired (``-> goto listItems (exists)``)."""
+        if self._awaiting_action is None:
+            return
+        record, indent = self._awaiting_action
+        self._awaiting_action = None
+        label = action_label(record)
+        if label:
+            sub = indent + "     "
+            self._write([f"{sub}-> {_fit(label, WIDTH - len(sub) - 3)}"])
+
     def _handle(self, event: RunEvent) -> None:
+        self._show_action()
         if isinstance(event, WorkflowStarted):
             label = "workflow" if event.depth == 0 else "  " * event.depth + "workflow"
             self._write([self.style.bold(f"{label} {event.workflow_id}")])
@@ -412,15 +464,18 @@ class ConsoleReporter:
                 self.stream.write(self.style.dim(text))
                 self.stream.flush()
         elif isinstance(event, StepFinished):
+            indent = self._indent(event.depth)
             self._write(
                 format_step(
                     event.record,
                     style=self.style,
                     verbose=self.verbose,
                     body_limit=self.body_limit,
-                    indent=self._indent(event.depth),
+                    indent=indent,
                 )
             )
+            if not event.record.action:
+                self._awaiting_action = (event.record, indent)
         elif isinstance(event, RetryWaiting):
             text = f"retry {event.retry}/{event.limit} of {event.step_id} in {event.seconds:g} s"
             if self.live:
