@@ -43,7 +43,8 @@ def test_bundled_document_is_the_users_byte_for_byte() -> None:
     original = SHARED / "example" / "amazon-ecr-publish-image-workflow.yml"
     if not original.exists():
         pytest.skip(
-            f"shared example not found at {original} (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+            f"shared example not found at {original}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
         )
     assert SPEC.read_bytes() == original.read_bytes()
 

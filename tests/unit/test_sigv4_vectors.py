@@ -211,7 +211,8 @@ def signing_token(vector: Vector) -> str | None:
 def test_suite_is_complete() -> None:
     if not VECTORS:
         pytest.skip(
-            f"SigV4 test suite not found at {SUITE} (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+            f"SigV4 test suite not found at {SUITE}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
         )
     names = [v.name for v in VECTORS]
     assert sum(n.startswith("botocore/") for n in names) == 34
@@ -260,7 +261,8 @@ HTTPX_VECTORS = [v for v in VECTORS if httpx_applicable(v)]
 def test_httpx_route_covers_most_vectors() -> None:
     if not VECTORS:
         pytest.skip(
-            f"SigV4 test suite not found at {SUITE} (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+            f"SigV4 test suite not found at {SUITE}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
         )
     # Everything except raw paths httpx re-encodes, the token-after-signing cases, the cases
     # that sign Content-Length and the S3-style ones.
