@@ -322,6 +322,18 @@ def _cmd_dry_run(
     return 0
 
 
+def _check_inputs(
+    document: Document, workflow_ids: list[str], per_inputs: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Raise the run's own `InputError` now when some workflow's inputs are invalid (the
+    same check the run makes first), e.g. before starting a local ECR."""
+    from .run.core import RunOptions, _Runner
+
+    runner = _Runner(RunOptions())
+    for workflow_id in workflow_ids:
+        runner.validate_inputs(document.plan(workflow_id), per_inputs[workflow_id])
+
+
 def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import run_workflows
     from .auth.sigv4 import AwsSettings
@@ -351,6 +363,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
     with contextlib.ExitStack() as stack:
         if args.local_ecr is not None:
+            _check_inputs(document, workflow_ids, per_inputs)  # before a 2 s server start
             first = per_inputs[workflow_ids[0]]
             repository = args.local_ecr or str(first.get("repositoryName") or "arazzo/demo")
             aws = stack.enter_context(_local_ecr(repository, args.aws_region, err))

@@ -100,3 +100,15 @@ def test_an_unhandled_failure_is_still_a_failure(
     # the workflow case and the last attempt (the retry limit reached) fail; the handled
     # 409 and the retried attempts do not
     assert xml.failures == 2
+
+
+def test_local_ecr_checks_inputs_before_starting_moto(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.conftest import SPEC
+
+    code = main(["run", str(SPEC), "publish-image", "--local-ecr", "--input", "imageTag=x"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "'imageManifest' is a required property" in err
+    assert "local ECR:" not in err  # the server was never started
