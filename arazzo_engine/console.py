@@ -10,7 +10,8 @@ expression.
 
 Colour is used only when the stream is a terminal, ``NO_COLOR`` is unset and ``TERM`` is not
 ``dumb`` (or when forced). Piped output is plain ASCII and stable: the golden files of the CLI
-tests hold it. Lines are laid out for 80 columns.
+tests hold it. Lines are laid out for 80 columns; with ``verbose``, bodies wrap at the
+terminal's width (80 when piped) and header lines are never split.
 
 `format_step` and `format_result` give the same text without a live run, e.g. for
 the pytest plugin's failure reports.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import textwrap
 import threading
@@ -216,14 +218,19 @@ def _body_text(body: Any, limit: int) -> str:
 
 
 def _wrap_lines(
-    prefix: str, text: str, visible: int | None = None, *, break_long_words: bool = True
+    prefix: str,
+    text: str,
+    visible: int | None = None,
+    *,
+    break_long_words: bool = True,
+    width: int = WIDTH,
 ) -> list[str]:
     """``text`` wrapped to the width at spaces (a word longer than a line is cut, unless
     ``break_long_words`` is false: then it gets a line of its own, whole); the first line after
     ``prefix``, the rest aligned under it (``visible`` is the printed width of ``prefix`` when
     it holds colour codes)."""
-    width = len(prefix) if visible is None else visible
-    room = max(20, WIDTH - width)
+    indent = len(prefix) if visible is None else visible
+    room = max(20, width - indent)
     out: list[str] = []
     lead = prefix
     for raw in text.splitlines() or [""]:
@@ -237,7 +244,7 @@ def _wrap_lines(
         ) or [""]
         for piece in pieces:
             out.append(lead + piece)
-            lead = " " * width
+            lead = " " * indent
     return out
 
 
@@ -248,8 +255,10 @@ def format_step(
     verbose: bool = False,
     body_limit: int = DEFAULT_BODY_LIMIT,
     indent: str = "  ",
+    width: int = WIDTH,
 ) -> list[str]:
-    """The lines the console shows for one finished step (its line and what hangs under it)."""
+    """The lines the console shows for one finished step (its line and what hangs under it).
+    ``width`` is where verbose bodies wrap (the terminal's width on a terminal)."""
     style = style or Style()
     lines = [step_line(step, style, indent)]
     sub = indent + "     "
@@ -263,7 +272,7 @@ def format_step(
     if not step.success and step.error:
         lines.extend(_wrap_lines(sub + "error: ", step.error))
     if verbose:
-        lines.extend(_exchange_lines(step, style, sub, body_limit))
+        lines.extend(_exchange_lines(step, style, sub, body_limit, width))
         for expression, value in step.trace:
             left = _fit(expression, 34)
             room = max(16, WIDTH - len(sub) - len(left) - 9)
@@ -271,33 +280,48 @@ def format_step(
     return lines
 
 
-def _marked(prefix: str, text: str) -> list[str]:
-    room = max(20, WIDTH - len(prefix))
+def _marked(prefix: str, text: str, width: int = WIDTH, *, whole: bool = False) -> list[str]:
+    """Lines of a request or response after ``prefix`` (``> `` / ``< ``). A ``whole`` line (the
+    request line, a header) is never split: a header value or token cut in two could not be
+    copied back. Bodies wrap at spaces to ``width``; a word longer than a line stays whole."""
+    if whole:
+        return [prefix + raw for raw in text.splitlines() or [""]]
+    room = max(20, width - len(prefix))
     return [
-        prefix + raw[i : i + room]
-        for raw in text.splitlines()
-        for i in range(0, max(len(raw), 1), room)
+        prefix + piece
+        for raw in text.splitlines() or [""]
+        for piece in textwrap.wrap(
+            raw,
+            room,
+            break_on_hyphens=False,
+            break_long_words=False,
+            drop_whitespace=True,
+            replace_whitespace=False,
+        )
+        or [""]
     ]
 
 
-def _exchange_lines(step: StepResult, style: Style, sub: str, body_limit: int) -> list[str]:
+def _exchange_lines(
+    step: StepResult, style: Style, sub: str, body_limit: int, width: int = WIDTH
+) -> list[str]:
     lines: list[str] = []
     if step.request is not None:
         request = step.request
-        lines.extend(_marked(sub + "> ", f"{request.method} {request.url}"))
+        lines.extend(_marked(sub + "> ", f"{request.method} {request.url}", whole=True))
         for name, value in request.headers:
-            lines.extend(_marked(sub + "> ", f"{name}: {value}"))
+            lines.extend(_marked(sub + "> ", f"{name}: {value}", whole=True))
         body = _body_text(request.body, body_limit)
         if body:
-            lines.extend(_marked(sub + "> ", body))
+            lines.extend(_marked(sub + "> ", body, width))
     if step.response is not None:
         response = step.response
         lines.append(f"{sub}< {response.status_code}")
         for name, value in response.headers:
-            lines.extend(_marked(sub + "< ", f"{name}: {value}"))
+            lines.extend(_marked(sub + "< ", f"{name}: {value}", whole=True))
         body = _body_text(response.body, body_limit)
         if body:
-            lines.extend(_marked(sub + "< ", body))
+            lines.extend(_marked(sub + "< ", body, width))
     return lines
 
 
@@ -403,6 +427,8 @@ class ConsoleReporter:
         self.verbose = verbose
         isatty = getattr(self.stream, "isatty", None)
         self.live = bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+        #: Where ``verbose`` bodies wrap: the terminal's width, 80 columns when piped.
+        self.width = shutil.get_terminal_size((WIDTH, 24)).columns if self.live else WIDTH
         self.style = Style(use_colour(self.stream, colour))
         self.body_limit = body_limit
         self.summary = summary
@@ -472,6 +498,7 @@ class ConsoleReporter:
                     verbose=self.verbose,
                     body_limit=self.body_limit,
                     indent=indent,
+                    width=self.width,
                 )
             )
             if not event.record.action:
