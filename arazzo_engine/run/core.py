@@ -258,7 +258,7 @@ class _Runner:
             # The step sends the credential itself (a token a login step returned, say): it
             # satisfies the scheme, and no configured credential replaces it.
             return SourceAuth()
-        return self.auth.for_operation(description, operation)
+        return self.auth.for_operation(description, operation, sent)
 
     def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
         operation = step.operation
