@@ -25,7 +25,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 #: For validate(), which loads an OpenAPI description and checks a whole document per case.
-FUZZ_SLOW = settings(FUZZ, max_examples=150)
+FUZZ_SLOW = settings(FUZZ, max_examples=120)
 
 # Pieces of conditions and runtime expressions: the grammar's tokens, plus what breaks lexers
 # (non-ASCII letters and digits, control characters, quotes, brackets, over-long integers).

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arazzo_engine.document.loader import load_text
@@ -81,7 +81,7 @@ def test_expressions_and_templates(text: str) -> None:
     only_arazzo_errors(parser.compile_value, {"k": [text, "{" + text + "}", "$" + text]})
 
 
-@FUZZ
+@settings(FUZZ, max_examples=400)
 @given(document_texts(), st.sampled_from(["fuzz.yaml", "fuzz.json"]))
 def test_loader(text: str, name: str) -> None:
     only_arazzo_errors(load_text, text, name)

@@ -64,7 +64,7 @@ HOSTILE: dict[str, tuple[str, str, str | None]] = {
         _doc("        x-deep: " + "[" * 1_100 + "]" * 1_100 + "\n"),
         _LOADER,
     ),
-    "alias-bomb": ("bomb.arazzo.yaml", _alias_bomb(), _LOADER),
+    "alias-bomb": ("bomb.arazzo.yaml", _alias_bomb(), None),
     "nul": ("nul.arazzo.yaml", _doc("        description: 'a\x00b'\n"), _LOADER),
     "c1-control": ("c1.arazzo.yaml", _doc("        description: 'a\x85\x9fb'\n"), _LOADER),
     "big-int-yaml": ("int.arazzo.yaml", _doc("        x-n: " + "9" * 5_000 + "\n"), _LOADER),
