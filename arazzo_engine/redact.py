@@ -227,6 +227,8 @@ def _targets() -> list[logging.Filterer]:
         if logger is not logging.getLogger():
             targets.append(logger)
         targets.extend(logger.handlers)
+    if logging.lastResort is not None:  # where records go when no handler is configured
+        targets.append(logging.lastResort)
     unique: dict[int, logging.Filterer] = {id(t): t for t in targets}
     return list(unique.values())
 

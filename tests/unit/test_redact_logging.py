@@ -123,3 +123,22 @@ def test_a_disabled_redactor_changes_nothing(collect: _Collect) -> None:
         assert _logging_state() == before
         logging.getLogger("arazzo_engine").warning("foxtrot-secret")
     assert collect.lines[-1][1] == "foxtrot-secret"
+
+
+def test_records_with_no_handler_configured_are_masked_too() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import logging\n"
+        "from arazzo_engine.redact import Redactor\n"
+        "r = Redactor()\n"
+        "r.add_value('golf-secret-value')\n"
+        "with r.logging_filter():\n"
+        "    logging.getLogger('some.app').warning('during golf-secret-value')\n"
+        "logging.getLogger('some.app').warning('after golf-secret-value')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.stderr.splitlines() == ["during ***", "after golf-secret-value"]
