@@ -43,6 +43,10 @@ KNOWN_ELSEWHERE: dict[str, tuple[str, str]] = {
     # document/loader.py: PyYAML's reader refuses NUL and C1 controls outside the loader's
     # error handling (a two-line yaml.reader.ReaderError, not a DocumentError).
     "yaml-reader-control-character": ("ReaderError", "unacceptable character"),
+    # document/loader.py: a YAML escape beyond Unicode ("\U00110000", "\UFFFFFFFF") raises from
+    # PyYAML's scanner outside the loader's error handling.
+    "yaml-escape-out-of-range": ("ValueError", r"chr\(\) arg not in range"),
+    "yaml-escape-overflow": ("OverflowError", "too large to convert"),
     # compiler/validation: a parameter whose `in` is a mapping or a list.
     "parameter-in-not-a-string": ("TypeError", "unhashable type"),
 }

@@ -67,6 +67,11 @@ HOSTILE: dict[str, tuple[str, str, str | None]] = {
     "alias-bomb": ("bomb.arazzo.yaml", _alias_bomb(), None),
     "nul": ("nul.arazzo.yaml", _doc("        description: 'a\x00b'\n"), _LOADER),
     "c1-control": ("c1.arazzo.yaml", _doc("        description: 'a\x85\x9fb'\n"), _LOADER),
+    "yaml-escape-beyond-unicode": (
+        "escape.arazzo.yaml",
+        _doc('        description: "\\U00110000 \\UFFFFFFFF"\n'),
+        _LOADER,
+    ),
     "big-int-yaml": ("int.arazzo.yaml", _doc("        x-n: " + "9" * 5_000 + "\n"), _LOADER),
     "big-int-json": (
         "int.arazzo.json",
