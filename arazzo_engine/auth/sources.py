@@ -83,7 +83,7 @@ class AuthResolver:
         self.store = store or CredentialStore(credentials)
         self.redactor = redactor or Redactor()
         self.client_cert = client_cert
-        self._cache: dict[tuple[str, str, str], SourceAuth] = {}
+        self._cache: dict[tuple[str, str, str, frozenset[tuple[str, str | None]]], SourceAuth] = {}
         self._flows: dict[tuple[str, str, str], tuple[httpx.Auth | None, SourceAuth | None]] = {}
         #: The sources of the document the run started from: name -> description URI. A
         #: source name in credentials means one of these; an Arazzo document it calls may
@@ -103,24 +103,41 @@ class AuthResolver:
 
     # -- public ---------------------------------------------------------------------------
 
-    def for_operation(self, description: OpenAPIDescription, operation: Operation) -> SourceAuth:
-        """The auth of ``operation``. Raises AuthError when a required credential is missing."""
-        key = (description.uri, description.name, repr(operation.security))
+    def for_operation(
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        sent: Collection[tuple[str, str | None]] = (),
+    ) -> SourceAuth:
+        """The auth of ``operation``. Raises AuthError when a required credential is missing.
+
+        ``sent`` are the step's own parameters (``(name, location)``, header names lower-case,
+        as for `supplied_by_step`): a scheme of a requirement whose credential the step sends
+        itself is satisfied by it, and configured credentials fill the rest of the requirement
+        (an API key configured, a bearer token the step sends).
+        """
+        key = (description.uri, description.name, repr(operation.security), frozenset(sent))
         found = self._cache.get(key)
         if found is None:
-            found = self._resolve(description, operation)
+            found = self._resolve(description, operation, sent)
             self._cache[key] = found
         return found
 
     def for_dry_run(
-        self, description: OpenAPIDescription, operation: Operation | None
+        self,
+        description: OpenAPIDescription,
+        operation: Operation | None,
+        sent: Collection[tuple[str, str | None]] = (),
     ) -> tuple[SourceAuth, str | None]:
         """The auth an operation would use and its label, for a dry run: never raises. Without
         credentials, AWS sources are resolved again with placeholder keys so the region and
-        endpoint (``AWS_ENDPOINT_URL_*``) still show."""
+        endpoint (``AWS_ENDPOINT_URL_*``) still show. ``sent``: the step's own parameters, as
+        for `for_operation` (a credential the step sends satisfies its scheme)."""
         assert operation is not None
+        if sent and self.supplied_by_step(description, operation, sent):
+            return SourceAuth(), "sent by the step"
         try:
-            found = self.for_operation(description, operation)
+            found = self.for_operation(description, operation, sent)
             return found, found.scheme
         except ArazzoError:
             pass
@@ -182,7 +199,12 @@ class AuthResolver:
 
     # -- resolution -----------------------------------------------------------------------
 
-    def _resolve(self, description: OpenAPIDescription, operation: Operation) -> SourceAuth:
+    def _resolve(
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        sent: Collection[tuple[str, str | None]] = (),
+    ) -> SourceAuth:
         requirements = operation.security
         if requirements is None:
             scheme = sigv4_scheme(description.data)
@@ -197,7 +219,7 @@ class AuthResolver:
             if not isinstance(requirement, Mapping) or not requirement:
                 return SourceAuth()
             try:
-                return self._combine(description, operation, requirement)
+                return self._combine(description, operation, requirement, sent)
             except _Unsatisfied as exc:
                 problems.append(str(exc))
                 setup = exc
@@ -214,13 +236,20 @@ class AuthResolver:
         )
 
     def _combine(
-        self, description: OpenAPIDescription, operation: Operation, requirement: Mapping[str, Any]
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        requirement: Mapping[str, Any],
+        sent: Collection[tuple[str, str | None]] = (),
     ) -> SourceAuth:
         flows: list[httpx.Auth] = []
         base_url: str | None = None
         variables: dict[str, str] = {}
         labels: list[str] = []
         for name, scopes in requirement.items():
+            if sent and self._sent_by_step(description, str(name), sent):
+                labels.append(f"{name} (sent by the step)")
+                continue
             flow, extra = self._scheme(description, str(name), scopes)
             if flow is not None:
                 flows.append(flow)

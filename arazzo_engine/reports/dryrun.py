@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..auth.sigv4 import AwsSettings
+from ..aws.settings import AwsSettings
 from ..console import _wrap_lines
 from ..criteria import Composite, evaluate
 from ..document.plan import StepPlan, WorkflowPlan

@@ -459,7 +459,10 @@ def test_no_sigv4_scheme() -> None:
 def test_scheme_from_apis_guru_description() -> None:
     path = shared_dir() / "aws-openapi" / "amazonaws.com" / "ecr" / "2015-09-21" / "openapi.json"
     if not path.is_file():
-        pytest.skip(f"APIs-guru ECR description not found at {path}")
+        pytest.skip(
+            f"APIs-guru ECR description not found at {path}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+        )
     scheme = sigv4_scheme(json.loads(path.read_text(encoding="utf-8")))
     assert scheme == SigV4Scheme(signing_name="ecr", service_id="ecr", scheme_name="hmac")
 
