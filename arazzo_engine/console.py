@@ -29,10 +29,9 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .criteria import CriterionOutcome
-from .results import RunResult, StepResult
 from .run.events import (
     RetryWaiting,
     RunEvent,
@@ -42,6 +41,9 @@ from .run.events import (
     WorkflowFinished,
     WorkflowStarted,
 )
+
+if TYPE_CHECKING:
+    from .results import RunResult, StepResult
 
 __all__ = [
     "ConsoleReporter",

@@ -19,7 +19,15 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "Redactor", "SecretLogFilter", "is_secret_schema", "secret_input_values"]
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "Redactor",
+    "SecretLogFilter",
+    "is_secret_schema",
+    "redact_headers",
+    "secret_input_values",
+]
 
 REDACTED = "***"
 
@@ -287,3 +295,47 @@ def secret_input_values(schema: Mapping[str, Any] | None, inputs: Mapping[str, A
     if not isinstance(props, Mapping):
         return []
     return [str(name) for name, prop in props.items() if name in inputs and is_secret_schema(prop)]
+
+
+#: Headers whose values are secrets (the always-secret ones and the credential headers).
+SECRET_HEADERS = _SECRET_HEADERS | {"authorization", "proxy-authorization"}
+
+_SIGV4 = re.compile(r"^(AWS4-HMAC-SHA256)\s.*?(SignedHeaders=[^,\s]+)", re.IGNORECASE)
+
+
+def _redact_authorization(value: str) -> str:
+    sigv4 = _SIGV4.match(value)
+    if sigv4:  # keep which headers were signed: useful, and not a secret
+        return f"{sigv4.group(1)} Credential={REDACTED}, {sigv4.group(2)}, Signature={REDACTED}"
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} {REDACTED}" if rest else REDACTED
+
+
+def redact_headers(
+    headers: Iterable[tuple[str, str]],
+    extra_secrets: frozenset[str] = frozenset(),
+    redactor: Redactor | None = None,
+) -> list[tuple[str, str]]:
+    """A copy of ``headers`` with secret values masked: the usual credential headers, the
+    ``extra_secrets`` names (and the redactor's API key headers), cookie values (names kept),
+    and any known secret value elsewhere. A disabled redactor returns the headers unchanged."""
+    if redactor is not None and not redactor.enabled:
+        return list(headers)
+    extra = extra_secrets | (redactor.secret_headers if redactor is not None else frozenset())
+    out = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            value = _redact_authorization(value)
+        elif lower == "cookie":
+            value = "; ".join(
+                f"{p.strip().partition('=')[0]}={REDACTED}" for p in value.split(";") if p.strip()
+            )
+        elif lower == "set-cookie":
+            value = f"{value.partition('=')[0].strip()}={REDACTED}"
+        elif lower in SECRET_HEADERS or lower in extra:
+            value = REDACTED
+        elif redactor is not None:
+            value = redactor.text(value)
+        out.append((name, value))
+    return out

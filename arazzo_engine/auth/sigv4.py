@@ -59,15 +59,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # The configuration chain moved to arazzo_engine.aws.config (it imports botocore).
-    if name in ("AwsBinding", "resolve_aws"):
-        from arazzo_engine.aws import config
-
-        return getattr(config, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 _MASK = "****"
 

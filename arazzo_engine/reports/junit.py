@@ -13,8 +13,11 @@ from __future__ import annotations
 import datetime
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..results import RunResult, StepResult
+if TYPE_CHECKING:
+    from ..results import RunResult, StepResult
+
 
 __all__ = ["to_junit_xml"]
 

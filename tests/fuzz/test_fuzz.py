@@ -39,17 +39,7 @@ OPENAPI = Path(__file__).resolve().parents[1] / "data" / "pets.openapi.yaml"
 
 #: Known classes of non-ArazzoError failures, in code owned elsewhere: name -> (exception type
 #: name, a regex on its message). Matching failures are set aside, not raised.
-KNOWN_ELSEWHERE: dict[str, tuple[str, str]] = {
-    # document/loader.py: PyYAML's reader refuses NUL and C1 controls outside the loader's
-    # error handling (a two-line yaml.reader.ReaderError, not a DocumentError).
-    "yaml-reader-control-character": ("ReaderError", "unacceptable character"),
-    # document/loader.py: a YAML escape beyond Unicode ("\U00110000", "\UFFFFFFFF") raises from
-    # PyYAML's scanner outside the loader's error handling.
-    "yaml-escape-out-of-range": ("ValueError", r"chr\(\) arg not in range"),
-    "yaml-escape-overflow": ("OverflowError", "too large to convert"),
-    # compiler/validation: a parameter whose `in` is a mapping or a list.
-    "parameter-in-not-a-string": ("TypeError", "unhashable type"),
-}
+KNOWN_ELSEWHERE: dict[str, tuple[str, str]] = {}
 SET_ASIDE: Counter[str] = Counter()
 
 

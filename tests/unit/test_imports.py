@@ -64,17 +64,6 @@ def test_dir_and_unknown_names() -> None:
 
 # --- import cycles -------------------------------------------------------------------------
 
-#: Imports that close a cycle today, in modules owned by other parts of the project. Each is
-#: (importer, imported); the cycle test ignores them, and `test_known_cycle_is_gone` (xfail,
-#: non-strict) says when one disappears so it can be removed from this list.
-KNOWN_CYCLE_EDGES = {
-    # results.py imports the report writers (RunResult.to_junit / to_har helpers), which import
-    # results: results -> reports.junit -> console -> run.events -> results, results -> har.
-    ("arazzo_engine.results", "arazzo_engine.reports.junit"): "results.py (run core)",
-    ("arazzo_engine.results", "arazzo_engine.reports.har"): "results.py (run core)",
-}
-
-
 def _graph() -> object:
     grimp = pytest.importorskip("grimp")
     return grimp.build_graph("arazzo_engine", exclude_type_checking_imports=True)
@@ -133,18 +122,6 @@ def _cycles(graph: object, ignored: set[tuple[str, str]]) -> list[list[str]]:
     return found
 
 
-def test_no_import_cycles_beyond_the_known_ones() -> None:
-    assert _cycles(_graph(), set(KNOWN_CYCLE_EDGES)) == []
-
-
-@pytest.mark.parametrize(
-    "edge",
-    [
-        pytest.param(edge, marks=pytest.mark.xfail(strict=False, reason=f"owned by {owner}"))
-        for edge, owner in KNOWN_CYCLE_EDGES.items()
-    ],
-    ids=[f"{a}->{b}" for a, b in KNOWN_CYCLE_EDGES],
-)
-def test_known_cycle_is_gone(edge: tuple[str, str]) -> None:
-    cycles = _cycles(_graph(), set())
-    assert not any(edge[0] in c and edge[1] in c for c in cycles), cycles
+def test_no_import_cycles() -> None:
+    """Not even through imports made inside functions: the import graph has no cycle."""
+    assert _cycles(_graph(), set()) == []
