@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .api import arun_workflow, resolve_urls, run_workflow, run_workflows
 from .auth.sigv4 import AwsSettings
 from .document.model import Document, load
@@ -45,7 +47,26 @@ __all__ = [
     "resolve_urls",
     "run_workflow",
     "run_workflows",
+    "serve_mcp",
+    "tool_definitions",
     "validate",
 ]
+
+#: Names imported on first use (PEP 562), so that ``import arazzo_engine`` stays cheap and
+#: never imports the optional ``mcp`` SDK.
+_LAZY = {
+    "serve_mcp": "arazzo_engine.agents.server",
+    "tool_definitions": "arazzo_engine.agents.tools",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'arazzo_engine' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __version__ = "0.1.0"
