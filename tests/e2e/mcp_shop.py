@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 SECRET = "shop-key-6b1d93e0aa"
+#: The item whose answer the API holds until the test releases it (or the client goes away).
+SLOW_ITEM = 999
 
 OPENAPI = """
 openapi: 3.1.0
@@ -135,6 +140,35 @@ workflows:
 """
 
 
+SLOW = """
+arazzo: 1.0.1
+info: {title: Slow shop flows, version: 1.0.0}
+sourceDescriptions:
+- {name: shop, url: shop.openapi.yaml, type: openapi}
+workflows:
+- workflowId: two-items
+  summary: Read two items, one after the other.
+  inputs:
+    type: object
+    required: [first, second]
+    properties:
+      first: {type: integer}
+      second: {type: integer}
+      apiKey: {type: string, format: password}
+  steps:
+  - stepId: readFirst
+    operationId: getItem
+    parameters:
+    - {name: itemId, in: path, value: $inputs.first}
+    - {name: X-Api-Key, in: header, value: $inputs.apiKey}
+  - stepId: readSecond
+    operationId: getItem
+    parameters:
+    - {name: itemId, in: path, value: $inputs.second}
+    - {name: X-Api-Key, in: header, value: $inputs.apiKey}
+"""
+
+
 def write_documents(folder: Path) -> tuple[Path, Path]:
     """The shop's OpenAPI description and two Arazzo documents in ``folder``."""
     (folder / "shop.openapi.yaml").write_text(OPENAPI, encoding="utf-8")
@@ -142,6 +176,7 @@ def write_documents(folder: Path) -> tuple[Path, Path]:
     shop.write_text(ARAZZO, encoding="utf-8")
     other = folder / "other.arazzo.yaml"
     other.write_text(OTHER, encoding="utf-8")
+    (folder / "slow.arazzo.yaml").write_text(SLOW, encoding="utf-8")
     return shop, other
 
 
@@ -150,6 +185,9 @@ class ShopApi:
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.slow_started = threading.Event()
+        self.release = threading.Event()
+        self.abandoned = threading.Event()
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -179,8 +217,25 @@ class ShopApi:
                     self._answer(404, {"error": "no such path"})
                     return
                 number = int(found.group(1))
+                if number == SLOW_ITEM and not self._wait_for_release():
+                    return
                 key = self.headers["X-Api-Key"]
                 self._answer(200, {"name": f"item {number}", "price": number * 2.5, "echo": key})
+
+            def _wait_for_release(self) -> bool:
+                """Hold the answer until the test releases it; False (and ``abandoned``
+                set) when the client closes the connection first."""
+                api.slow_started.set()
+                deadline = time.monotonic() + 30
+                while not api.release.wait(0.05):
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    if readable and self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        api.abandoned.set()
+                        self.close_connection = True
+                        return False
+                    if time.monotonic() > deadline:
+                        return False
+                return True
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

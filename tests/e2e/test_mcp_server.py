@@ -20,7 +20,7 @@ import anyio
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.mcp_shop import SECRET, ShopApi, write_documents
+from tests.e2e.mcp_shop import SECRET, SLOW_ITEM, ShopApi, write_documents
 
 pytest.importorskip("mcp", reason="the mcp extra is not installed: pip install '.[mcp]'")
 
@@ -268,3 +268,32 @@ def test_bundled_ecr_workflow_as_a_tool_over_stdio(tmp_path: Path) -> None:
     text = result.content[0].text  # type: ignore[union-attr]
     assert "confirmRepository (200, ok)" in text and "verifyImage (200, ok)" in text
     assert "local ECR: moto server at http://127.0.0.1:" in log_path.read_text()
+
+
+def test_cancelling_a_call_stops_its_run(
+    documents: tuple[Path, Path], shop: ShopApi, tmp_path: Path
+) -> None:
+    slow = str(documents[0].parent / "slow.arazzo.yaml")
+    args = ["-m", "arazzo_engine", "mcp", slow, "--server", f"shop={shop.url}"]
+    args += ["--input", f"apiKey={SECRET}"]
+
+    async def main() -> None:
+        with anyio.fail_after(TIMEOUT), (tmp_path / "log").open("w") as log:
+            async with _stdio_session(args, log) as session:
+                async with anyio.create_task_group() as group:
+                    first = {"first": SLOW_ITEM, "second": 41}
+                    group.start_soon(session.call_tool, "two-items", first)
+                    while not shop.slow_started.is_set():
+                        await anyio.sleep(0.05)
+                    group.cancel_scope.cancel()
+                # the server dropped the request the cancelled run was waiting for
+                while not shop.abandoned.is_set():
+                    await anyio.sleep(0.05)
+                shop.release.set()
+                # and still serves: a later call runs to its end
+                later = await session.call_tool("two-items", {"first": 5, "second": 6})
+                assert not later.is_error, later.content
+
+    anyio.run(main)
+    paths = [path for _, path, _ in shop.seen]
+    assert paths == [f"/items/{SLOW_ITEM}", "/items/5", "/items/6"]  # never /items/41
