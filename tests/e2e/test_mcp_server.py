@@ -24,8 +24,8 @@ from tests.e2e.mcp_shop import SECRET, SLOW_ITEM, ShopApi, write_documents
 
 pytest.importorskip("mcp", reason="the mcp extra is not installed: pip install '.[mcp]'")
 
-from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
-from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 TIMEOUT = 60
 
@@ -59,10 +59,12 @@ def _server_args(documents: tuple[Path, Path], shop: ShopApi, *extra: str) -> li
 @contextlib.asynccontextmanager
 async def _stdio_session(args: list[str], errlog: Any) -> AsyncIterator[ClientSession]:
     params = StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT))
-    async with stdio_client(params, errlog=errlog) as (read, write):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            yield session
+    async with (
+        stdio_client(params, errlog=errlog) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
 
 
 def _dump(result: Any) -> str:
@@ -220,11 +222,13 @@ def test_streamable_http_lists_and_calls_tools(
             await session_checks(url)
 
     async def session_checks(url: str) -> None:
-        async with streamable_http_client(url) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                await _check_tools(session)
-                await _check_calls(session, shop)
+        async with (
+            streamable_http_client(url) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await _check_tools(session)
+            await _check_calls(session, shop)
 
     with _http_server(_server_args(documents, shop), log_path) as url:
         anyio.run(main, url)
@@ -251,13 +255,15 @@ def test_bundled_ecr_workflow_as_a_tool_over_stdio(tmp_path: Path) -> None:
     async def main() -> Any:
         params = StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT), env=env)
         with anyio.fail_after(120), log_path.open("w", encoding="utf-8") as log:
-            async with stdio_client(params, errlog=log) as (read, write):
-                async with ClientSession(read, write) as session:
-                    await session.initialize()
-                    tools = (await session.list_tools()).tools
-                    assert [t.name for t in tools] == ["publish-image"]
-                    arguments = {**inputs, "repositoryName": "mcp/demo", "imageTag": "mcp-v1"}
-                    return await session.call_tool("publish-image", arguments)
+            async with (
+                stdio_client(params, errlog=log) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                tools = (await session.list_tools()).tools
+                assert [t.name for t in tools] == ["publish-image"]
+                arguments = {**inputs, "repositoryName": "mcp/demo", "imageTag": "mcp-v1"}
+                return await session.call_tool("publish-image", arguments)
 
     result = anyio.run(main)
     assert not result.is_error, result.content
