@@ -132,7 +132,8 @@ def serve_mcp(
         inputs: server-side inputs (a mapping, or a function of a workflow's resolved inputs
             schema): secret inputs are supplied here and are never tool parameters.
         transport: ``stdio`` or ``http`` (streamable HTTP at ``http://HOST:PORT/mcp``).
-        host, port: where the HTTP transport listens (127.0.0.1 by default).
+        host: the address the HTTP transport listens on (127.0.0.1).
+        port: the port the HTTP transport listens on (8000).
         concurrency: how many tool calls may run at once.
         log: where start-up warnings go (stderr).
         **settings: run settings of ``arun_workflow`` (servers, aws, auth, credentials_file,
