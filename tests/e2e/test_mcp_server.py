@@ -303,3 +303,32 @@ def test_cancelling_a_call_stops_its_run(
     anyio.run(main)
     paths = [path for _, path, _ in shop.seen]
     assert paths == [f"/items/{SLOW_ITEM}", "/items/5", "/items/6"]  # never /items/41
+
+
+def test_calls_overlap(documents: tuple[Path, Path], shop: ShopApi, tmp_path: Path) -> None:
+    """A call waiting on a slow API does not hold up another call."""
+    slow = str(documents[0].parent / "slow.arazzo.yaml")
+    args = ["-m", "arazzo_engine", "mcp", slow, "--server", f"shop={shop.url}"]
+    args += ["--input", f"apiKey={SECRET}"]
+    finished: list[str] = []
+
+    async def main() -> None:
+        with anyio.fail_after(TIMEOUT), (tmp_path / "log").open("w") as log:
+            async with _stdio_session(args, log) as session:
+
+                async def slow_call() -> None:
+                    result = await session.call_tool("two-items", {"first": SLOW_ITEM, "second": 2})
+                    assert not result.is_error, result.content
+                    finished.append("slow")
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(slow_call)
+                    while not shop.slow_started.is_set():
+                        await anyio.sleep(0.05)
+                    quick = await session.call_tool("two-items", {"first": 3, "second": 4})
+                    assert not quick.is_error, quick.content
+                    finished.append("quick")  # while the slow call still waits for its answer
+                    shop.release.set()
+
+    anyio.run(main)
+    assert finished == ["quick", "slow"]
