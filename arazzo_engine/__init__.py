@@ -15,6 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .agents.server import serve_mcp
+    from .agents.tools import tool_definitions
     from .api import arun_workflow, resolve_urls, run_workflow, run_workflows
     from .aws.settings import AwsSettings
     from .document.model import Document, load
@@ -55,6 +57,8 @@ _LAZY = {
     "Problem": ".validation",
     "Report": ".validation",
     "validate": ".validation",
+    "serve_mcp": ".agents.server",
+    "tool_definitions": ".agents.tools",
 }
 
 __all__ = [
@@ -78,6 +82,8 @@ __all__ = [
     "resolve_urls",
     "run_workflow",
     "run_workflows",
+    "serve_mcp",
+    "tool_definitions",
     "validate",
 ]
 

@@ -622,6 +622,67 @@ def _version() -> str:
         return __version__
 
 
+def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run settings ``run`` builds from its options, for commands that run workflows
+    later (``mcp``); AWS settings are added by the caller."""
+    return {
+        "servers": _servers(args.server),
+        "timeout": args.timeout,
+        "max_steps": args.max_steps,
+        "max_wait": args.max_wait,
+        "contract": args.contract,
+        **_auth_options(args),
+    }
+
+
+def _cmd_mcp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .agents.server import serve_mcp
+    from .aws.settings import AwsSettings
+    from .document.model import load
+
+    documents = [load(d) for d in args.documents]
+    settings = _run_settings(args)
+    aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
+    with contextlib.ExitStack() as stack:
+        if args.local_ecr is not None:
+            repository = args.local_ecr or str(_inputs(args, None).get("repositoryName") or "")
+            aws = stack.enter_context(_local_ecr(repository or "arazzo/demo", args.aws_region, err))
+        serve_mcp(
+            documents,
+            workflows=args.workflow,
+            inputs=lambda schema: _inputs(args, schema),
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            log=err,
+            aws=aws,
+            **settings,
+        )
+    return 0
+
+
+def _cmd_tools(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .agents.tools import build_tools, format_tool
+    from .document.model import load
+
+    tools, warnings = build_tools(
+        load(args.document), workflows=args.workflow, inputs=lambda s: _inputs(args, s)
+    )
+    for warning in warnings:
+        print(f"warning: {warning}", file=err)
+    definitions = [format_tool(t, args.format) for t in tools]
+    print(json.dumps(definitions, indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+def _share_options(source: argparse.ArgumentParser, target: Any, dests: set[str]) -> None:
+    """Give ``target`` the options of ``source`` whose destinations are in ``dests`` (the same
+    definitions, so help and parsing stay one rule)."""
+    for action in source._actions:
+        if action.dest in dests and action.option_strings:
+            target._add_action(action)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         epilog="exit codes: 0 success (or valid), 1 the workflow failed (or problems found), "
@@ -739,6 +800,35 @@ def _parser() -> argparse.ArgumentParser:
         "REPOSITORY in it (default: the 'repositoryName' input)",
     )
     run.set_defaults(handler=_cmd_run)
+
+    mcp = commands.add_parser(
+        "mcp", help="serve workflows as tools to AI agents over MCP (needs the 'mcp' extra)"
+    )
+    mcp.add_argument("documents", nargs="+", metavar="DOCUMENT", help="Arazzo documents")
+    mcp.add_argument(
+        "--workflow", action="append", metavar="ID", help="serve only this workflow (repeatable)"
+    )
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="HTTP address (127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8000, help="HTTP port (8000); path /mcp")
+    run_options = {
+        "input", "inputs", "server", "timeout", "max_steps", "max_wait", "aws_region",
+        "aws_profile", "auth", "credentials", "server_var", "ca_bundle", "cert", "key",
+        "proxy", "connect_timeout", "read_timeout", "local_ecr", "contract",
+    }  # fmt: skip
+    _share_options(run, mcp, run_options)
+    mcp.set_defaults(handler=_cmd_mcp)
+
+    tools = commands.add_parser(
+        "tools", help="print the workflows' tool definitions (MCP, OpenAI or Anthropic) as JSON"
+    )
+    tools.add_argument("document", help="the Arazzo document (YAML or JSON)")
+    tools.add_argument("--format", choices=("mcp", "openai", "anthropic"), default="mcp")
+    tools.add_argument(
+        "--workflow", action="append", metavar="ID", help="only this workflow (repeatable)"
+    )
+    _share_options(run, tools, {"input", "inputs"})
+    tools.set_defaults(handler=_cmd_tools)
 
     listing = commands.add_parser("list", help="list the workflows of a document with inputs")
     listing.add_argument("document", help="the Arazzo document (YAML or JSON)")

@@ -64,6 +64,7 @@ def test_dir_and_unknown_names() -> None:
 
 # --- import cycles -------------------------------------------------------------------------
 
+
 def _graph() -> object:
     grimp = pytest.importorskip("grimp")
     return grimp.build_graph("arazzo_engine", exclude_type_checking_imports=True)
