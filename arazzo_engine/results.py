@@ -10,13 +10,16 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .criteria import CriterionOutcome
 from .media import decode_body
 from .redact import Redactor
+
+if TYPE_CHECKING:
+    from .document.model import Document
 
 __all__ = [
     "REDACTED",
@@ -287,6 +290,14 @@ class RunResult:
         from .reports.har import to_har
 
         return to_har([self])
+
+    def to_html(self, document: Document | None = None) -> str:
+        """The result as one self-contained HTML page (no network needed); with the
+        ``document`` (a loaded `Document`), the workflow diagram with the path the run took.
+        See [`arazzo_engine.reports.html`][arazzo_engine.reports.html]."""
+        from .reports.html import to_html
+
+        return to_html([self], document=document)
 
 
 def _redact_criterion(outcome: CriterionOutcome, redactor: Redactor) -> CriterionOutcome:
