@@ -42,6 +42,7 @@ __all__ = [
     "build_graph",
     "render",
     "run_path",
+    "short_target",
     "to_dot",
     "to_mermaid",
     "to_svg",
@@ -130,8 +131,11 @@ class Graph:
 
 
 def _operation_label(step: StepPlan) -> str:
+    return short_target(step.target)
+
+
+def short_target(target: str) -> str:
     """``POST /#X-Amz-Target=... (putImage)`` shown as ``POST / (putImage)``."""
-    target = step.target
     if "#" not in target:
         return target
     head, _, rest = target.partition("#")
@@ -582,13 +586,15 @@ def to_dot(
             'fontcolor="#374151";'
         )
         for node in cluster.nodes:
+            runs = path.runs.get(node.id, 0) if path is not None else 0
             label = node.label
+            if node.step_id is not None and runs > 1:
+                label += f" ({TIMES}{runs})"
             if node.detail and node.kind not in ("start", "end", "failed"):
                 label += "\n" + node.detail
             attributes = [f'label="{dot_text(label)}"', _DOT_SHAPES[node.kind], f'id="{node.id}"']
             classes = ["step"] if node.step_id is not None else [node.kind]
             if path is not None:
-                runs = path.runs.get(node.id, 0)
                 if node.id in path.last_failed:
                     classes.append("failed")
                     attributes.append('penwidth=3, color="#b91c1c", fillcolor="#fecaca"')
@@ -600,8 +606,6 @@ def to_dot(
                 else:
                     classes.append("unvisited")
                     attributes.append('fontcolor="#6b7280", color="#d1d5db"')
-                if node.step_id is not None and runs > 1:
-                    attributes[0] = f'label="{dot_text(label + f" ({TIMES}{runs})")}"'
             attributes.append(f'class="{" ".join(classes)}"')
             if links and node.id in links:
                 attributes.append(f'URL="{dot_text(links[node.id])}"')

@@ -31,7 +31,17 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ArazzoError
 from ..results import RunResult, StepResult
-from .graph import TIMES, Graph, RunPath, build_graph, graphviz_available, run_path, to_dot, to_svg
+from .graph import (
+    TIMES,
+    Graph,
+    RunPath,
+    build_graph,
+    graphviz_available,
+    run_path,
+    short_target,
+    to_dot,
+    to_svg,
+)
 from .json import mask_inputs
 
 if TYPE_CHECKING:
@@ -66,8 +76,8 @@ var(--line);padding-bottom:4px}h3{font-size:15px;margin:0 0 6px}
 .meta{color:var(--mute);font-size:12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
 vertical-align:middle}
-.passed .badge,.badge.passed{background:var(--okbg);color:var(--ok)}
-.failed .badge,.badge.failed{background:var(--badbg);color:var(--bad)}
+.badge.passed{background:var(--okbg);color:var(--ok)}
+.badge.failed{background:var(--badbg);color:var(--bad)}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--mute);font-weight:600;font-size:12px}
@@ -76,7 +86,9 @@ code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{background:var(--code);border:1px solid var(--line);padding:6px 8px;margin:4px 0;
 overflow:auto;max-height:420px;white-space:pre-wrap;word-break:break-word}
 details>summary{cursor:pointer;color:var(--accent)}
-.diagram{overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px;padding:8px}
+.overview{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:0 28px}
+@media (max-width:1000px){.overview{grid-template-columns:minmax(0,1fr)}}
+.diagram{overflow:auto;max-height:85vh;border:1px solid var(--line);border-radius:6px;padding:8px}
 .diagram svg{max-width:100%;height:auto}
 .legend{font-size:12px;color:var(--mute);margin:6px 0}
 .legend span{margin-right:14px}
@@ -263,7 +275,8 @@ def _step_card(number: int, step: StepResult, t0: float) -> str:
         f'<article class="step {status}" id="r{number}" data-step="{_e(step.step_id)}" '
         f'data-workflow="{_e(step.workflow_id)}" data-status="{status}">',
         f"<h3>#{number} {_e(step.step_id)}{_e(attempt)} {_badge(step.success)} "
-        f"<span class=meta>workflow {_e(step.workflow_id)} · {_e(step.target)}</span></h3>",
+        f"<span class=meta>workflow {_e(step.workflow_id)} · "
+        f"{_e(short_target(step.target))}</span></h3>",
         "<div class=kv>",
         f"<span class=meta>HTTP status</span><span>{_e(step.status_code or '—')}</span>",
         f"<span class=meta>started</span><span>+{_ms(max(0.0, step.started_at - t0))}</span>",
@@ -564,11 +577,14 @@ def to_html(
         f"<h1>{_e(heading)} {_badge(success)}</h1>",
         f"<div class=meta>arazzo-engine {_e(__version__)} · report written {stamp} · "
         f"{len(steps)} step execution(s) in {_ms(total)}</div>",
+        "<div class=overview><div>",
         "<h2 id=summary>Summary</h2>",
         summaries,
-        diagram,
         "<h2 id=path>Path taken</h2>",
         _path(steps),
+        "</div><div>",
+        diagram,
+        "</div></div>",
         "<h2 id=timeline>Timeline</h2>",
         "".join(timelines),
         "<h2 id=steps>Steps</h2>",
