@@ -375,8 +375,9 @@ def _edge_for(
     if following is not None:
         target = graph.step_node(following.workflow_id, following.step_id or "")
         if target is not None:
-            if target.id == node.id:
-                return next((e for e in edges if e.kind == "retry" and e.target == node.id), None)
+            if target.id == node.id:  # a retry after a failure, a goto to itself after a success
+                kind = "goto" if record.success else "retry"
+                return next((e for e in edges if e.kind == kind and e.target == node.id), None)
             nxt = next((e for e in edges if e.kind == "next"), None)
             if nxt is not None and nxt.target == target.id and record.success:
                 return nxt

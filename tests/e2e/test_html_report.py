@@ -144,7 +144,9 @@ class Element:
 class Dom(HTMLParser):
     """Every element with its attributes and its whole text (nested text included)."""
 
-    VOID = {"meta", "br", "img", "input", "link", "hr", "path", "polygon", "ellipse", "polyline"}
+    VOID = frozenset(
+        {"meta", "br", "img", "input", "link", "hr", "path", "polygon", "ellipse", "polyline"}
+    )
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
