@@ -117,6 +117,8 @@ tr.passed td.status{color:var(--ok)}
 article.step{border:1px solid var(--line);border-left:5px solid var(--ok);border-radius:6px;
 padding:10px 14px;margin:10px 0}
 article.step.failed{border-left-color:var(--bad)}
+h4{font-size:13px;margin:10px 0 2px}
+table.criteria td:first-child{width:48px}
 .error{color:var(--bad);font-weight:600;white-space:pre-wrap}
 td.pass{color:var(--ok);font-weight:600}td.fail{color:var(--bad);font-weight:600}
 .kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}
@@ -200,7 +202,7 @@ def _sides(outcome: CriterionOutcome) -> list[tuple[str, str, str, str, str]]:
                 if key in recorded:
                     return _short(recorded[key])
             return "(not recorded)"
-        return _short(operand.value)
+        return ""  # a literal is its own value
 
     def walk(node: Any) -> None:
         if isinstance(node, Comparison):
@@ -233,6 +235,11 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _side(which: str, text: str, value: str) -> str:
+    shown = f"<code>{_e(text)}</code>" + (f" = <code>{_e(value)}</code>" if value else "")
+    return f"<span class={which}>{shown}</span>"
+
+
 def _criteria(step: StepResult) -> str:
     if not step.criteria:
         return ""
@@ -242,9 +249,8 @@ def _criteria(step: StepResult) -> str:
         sides = _sides(outcome)
         if sides:
             detail = "".join(
-                f"<div class=cmp><span class=left><code>{_e(lt)}</code> = <code>{_e(lv)}</code>"
-                f"</span> <b>{_e(op)}</b> <span class=right><code>{_e(rt)}</code> = "
-                f"<code>{_e(rv)}</code></span></div>"
+                f"<div class=cmp>{_side('left', lt, lv)} <b>{_e(op)}</b> "
+                f"{_side('right', rt, rv)}</div>"
                 for lt, lv, op, rt, rv in sides
             )
         else:
@@ -303,7 +309,7 @@ def _step_card(number: int, step: StepResult, t0: float) -> str:
         if response.body is not None:
             parts.append(_block(response.body, "response body"))
     if step.outputs:
-        parts.append("<h4>outputs</h4>" + _block(step.outputs, "outputs"))
+        parts.append(_block(step.outputs, "outputs"))
     if step.contract:
         items = "".join(f"<li>{_e(c)}</li>" for c in step.contract)
         parts.append(f"<h4>contract</h4><ul>{items}</ul>")
