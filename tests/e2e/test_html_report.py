@@ -479,3 +479,33 @@ def test_thousand_step_report_stays_small_and_renders(
     polls = sum(1 for s in result.steps if s.step_id == "poll")
     assert polls == 997
     assert f"poll \u00d7{polls}" in row.content()
+
+
+def test_report_without_graphviz_draws_the_graph_as_lists(
+    tmp_path: Path, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ``dot`` program: the same nodes and edges, highlighted the same way, as HTML lists."""
+    _script(server, total=2)
+    document, result = _run(tmp_path, server, 2)
+    chromium = shutil.which("chromium")
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without Graphviz
+    text = result.to_html(document)
+    assert "<svg" not in text and "Graphviz is not installed" in text
+    assert_self_contained(text)
+    dom = Dom(text)
+    graph = build_graph(document, ["shop"])
+    for node in graph.nodes():
+        assert dom.by_id(node.id).tag == "li"
+    check, finish = graph.step_node("shop", "check"), graph.step_node("shop", "finish")
+    assert check is not None and finish is not None
+    assert "failed" in dom.by_id(check.id).classes
+    assert "unvisited" in dom.by_id(finish.id).classes
+    retry = next(e for e in graph.edges if e.kind == "retry")
+    assert "taken" in dom.by_id(retry.id).classes
+    if chromium:
+        monkeypatch.setenv("PATH", str(Path(chromium).parent))
+        report = tmp_path / "lists.html"
+        report.write_text(text, encoding="utf-8")
+        dom_text, seen = browse(report, tmp_path, screenshot=tmp_path / "lists.png")
+        assert page_requests(seen, tmp_path) == set(), seen
+        assert "failed" in Dom(dom_text).by_id(check.id).classes
