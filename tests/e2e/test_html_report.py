@@ -509,3 +509,46 @@ def test_report_without_graphviz_draws_the_graph_as_lists(
         dom_text, seen = browse(report, tmp_path, screenshot=tmp_path / "lists.png")
         assert page_requests(seen, tmp_path) == set(), seen
         assert "failed" in Dom(dom_text).by_id(check.id).classes
+
+
+@pytest.mark.parametrize(
+    "case", ["workflows/depends-on", "workflows/workflow-step", "actions/goto-workflow"]
+)
+def test_report_highlights_paths_across_workflows(
+    case: str, tmp_path: Path, server: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dependsOn, workflow steps and goto a workflow: every workflow that ran is highlighted,
+    and the links between them that the run followed."""
+    from tests.conformance.test_cases import CASES, _reply
+    from tests.conformance.test_cases import _write as write_case
+
+    spec = yaml.safe_load((CASES / f"{case}.yaml").read_text(encoding="utf-8"))
+    for route in spec["routes"]:
+        server.route(route["method"], route["path"], *(_reply(r) for r in route["replies"]))
+    document_path = write_case(tmp_path, spec, server.url)
+    report = tmp_path / "report.html"
+    assert main(["run", str(document_path), spec["workflow"], "--html", str(report)]) in (0, 1)
+    capsys.readouterr()
+    text = report.read_text(encoding="utf-8")
+    assert_self_contained(text)
+    dom = Dom(text)
+    graph = build_graph(load(document_path), [spec["workflow"]])
+    links = [e for e in graph.edges if e.kind in ("dependsOn", "calls", "goto")]
+    assert links
+    for edge in links:
+        assert "taken" in dom.by_id(edge.id).classes, edge
+    for node in graph.nodes():  # every step ran, but the one a goto jumped over
+        if node.step_id is not None:
+            classes = dom.by_id(node.id).classes
+            if node.label == "not-reached":
+                assert "unvisited" in classes, node
+            else:  # ran: its last execution passed, or failed and an action took over
+                assert classes & {"visited", "failed"}, node
+
+
+def test_html_needs_a_real_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document_path = _write(tmp_path, "http://127.0.0.1:9")
+    code = main(["run", str(document_path), "shop", "--dry-run", "--html", str(tmp_path / "r")])
+    assert code == 2 and "--html" in capsys.readouterr().err
+    code = main(["run", str(document_path), "shop", "--html", str(tmp_path / "no" / "r.html")])
+    assert code == 2 and "cannot write" in capsys.readouterr().err
