@@ -110,6 +110,8 @@ class Graph:
 
     clusters: list[Cluster]
     edges: list[Edge]
+    _steps: dict[tuple[str, str], Node] | None = field(default=None, init=False, repr=False)
+    _out: dict[str, list[Edge]] | None = field(default=None, init=False, repr=False)
 
     def nodes(self) -> list[Node]:
         """Every node, cluster by cluster."""
@@ -117,17 +119,20 @@ class Graph:
 
     def step_node(self, workflow_id: str, step_id: str) -> Node | None:
         """The node of a step (the first workflow of that id when several documents have it)."""
-        for cluster in self.clusters:
-            if cluster.workflow_id != workflow_id:
-                continue
-            for node in cluster.nodes:
-                if node.step_id == step_id:
-                    return node
-        return None
+        if self._steps is None:
+            self._steps = {}
+            for node in self.nodes():
+                if node.step_id is not None:
+                    self._steps.setdefault((node.workflow_id, node.step_id), node)
+        return self._steps.get((workflow_id, step_id))
 
     def edges_from(self, node_id: str) -> list[Edge]:
         """The edges leaving a node, in drawing order."""
-        return [e for e in self.edges if e.source == node_id]
+        if self._out is None:
+            self._out = {}
+            for edge in self.edges:
+                self._out.setdefault(edge.source, []).append(edge)
+        return self._out.get(node_id, [])
 
 
 def _operation_label(step: StepPlan) -> str:
@@ -393,6 +398,12 @@ def run_path(graph: Graph, results: Iterable[RunResult]) -> RunPath:
     path = RunPath()
     for result in results:
         records = list(result.steps)
+        # the next record of the same workflow, for each record (scanning backwards once)
+        following: list[StepResult | None] = [None] * len(records)
+        later: dict[str, StepResult] = {}
+        for position in range(len(records) - 1, -1, -1):
+            following[position] = later.get(records[position].workflow_id)
+            later[records[position].workflow_id] = records[position]
         for position, record in enumerate(records):
             node = graph.step_node(record.workflow_id, record.step_id)
             if node is None:
@@ -404,10 +415,7 @@ def run_path(graph: Graph, results: Iterable[RunResult]) -> RunPath:
                 path.last_failed.add(node.id)
             else:
                 path.last_failed.discard(node.id)
-            following = next(
-                (r for r in records[position + 1 :] if r.workflow_id == record.workflow_id), None
-            )
-            edge = _edge_for(graph, node, record, following)
+            edge = _edge_for(graph, node, record, following[position])
             path.steps.append((node.id, path.take(edge)))
             for call in graph.edges_from(node.id):
                 if call.kind == "calls" and call.id not in path.taken:

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ArazzoError
-from ..results import RunResult, StepResult
+from ..results import RunResult, StepResult, redact_headers
 from .graph import (
     TIMES,
     Graph,
@@ -171,6 +171,7 @@ def _badge(success: bool) -> str:
 
 
 def _headers(headers: Sequence[tuple[str, str]]) -> str:
+    headers = redact_headers(headers)  # once more, with the same rules, as the HAR report does
     rows = "".join(
         f"<tr><td><code>{_e(k)}</code></td><td><code>{_e(v)}</code></td></tr>" for k, v in headers
     )
