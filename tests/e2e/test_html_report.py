@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from arazzo_engine import load, run_workflow
+from arazzo_engine import RunResult, load, run_workflow
 from arazzo_engine.cli import main
 from arazzo_engine.reports.graph import build_graph
 from arazzo_engine.reports.json import to_report
@@ -552,3 +552,36 @@ def test_html_needs_a_real_run(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 2 and "--html" in capsys.readouterr().err
     code = main(["run", str(document_path), "shop", "--html", str(tmp_path / "no" / "r.html")])
     assert code == 2 and "cannot write" in capsys.readouterr().err
+
+
+def test_long_alternating_run_stays_small(tmp_path: Path) -> None:
+    """A two-step loop does not fold into one timeline row: the timeline and the detailed
+    executions are capped instead, and each body is cut."""
+    from arazzo_engine.results import RecordedRequest, RecordedResponse, StepResult
+
+    document = load(_write(tmp_path, "http://127.0.0.1:9"))
+    steps = []
+    for index in range(2000):
+        step_id = ("poll", "check")[index % 2]
+        steps.append(
+            StepResult(
+                step_id,
+                "shop",
+                index % 7 != 0,
+                "GET /status",
+                attempt=index // 2 + 1,
+                status_code=200,
+                request=RecordedRequest("GET", "http://127.0.0.1:9/status", [], None),
+                response=RecordedResponse(200, [], {"pad": "y" * 50_000}),
+                started_at=1000.0 + index * 0.01,
+                duration=0.005,
+            )
+        )
+    result = RunResult("shop", False, steps=steps, error="stopped")
+    text = result.to_html(document)
+    size = len(text.encode("utf-8"))
+    print(f"2,000 alternating executions with 50 kB bodies: {size / 1e6:.2f} MB")
+    assert size < 3_000_000
+    dom = Dom(text)
+    assert len([e for e in dom.elements if e.tag == "article"]) <= 2 * 6 + 40
+    assert any("executions not listed" in e.content() for e in dom.elements if e.tag == "td")
