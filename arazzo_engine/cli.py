@@ -291,6 +291,10 @@ def _write_reports(
         write(args.junit, to_junit_xml(results))
     if args.har:
         write(args.har, json.dumps(to_har(results), indent=2, ensure_ascii=False, default=str))
+    if args.html:
+        from .reports.html import to_html
+
+        write(args.html, to_html(results, document=document, title=Path(args.document).name))
 
 
 def _cmd_dry_run(
@@ -344,12 +348,14 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     document = load(args.document)
     workflow_ids = _selected_workflows(args, document)
     if args.dry_run:
-        if args.report or args.junit or args.har:
-            raise UsageError("--report, --junit and --har record a real run: drop --dry-run")
+        if args.report or args.junit or args.har or args.html:
+            raise UsageError(
+                "--report, --junit, --har and --html record a real run: drop --dry-run"
+            )
         if args.local_ecr is not None:
             raise UsageError("--local-ecr starts a server for a real run: drop --dry-run")
         return _cmd_dry_run(args, document, workflow_ids, out)
-    _check_writable(args.report, args.junit, args.har)
+    _check_writable(args.report, args.junit, args.har, args.html)
     per_inputs = _inputs_for(args, document, workflow_ids)
     reporter = None
     if not args.json:
@@ -510,6 +516,11 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .document.model import load
 
     document = load(args.document)
+    if args.mermaid:
+        from .reports.graph import build_graph, to_mermaid
+
+        print(to_mermaid(build_graph(document, [args.workflow_id])), end="", file=out)
+        return 0
     plan = document.plan(args.workflow_id)
     _, raw = document.raw_workflow(args.workflow_id)
     rows = _input_rows(plan.inputs_schema)
@@ -579,6 +590,23 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             lines.extend(_wrap(f"  {label}: {_action_text(action)}", 4))
     lines.append(f"  outputs: {', '.join(plan.outputs) or 'none'}")
     print("\n".join(lines), file=out)
+    return 0
+
+
+def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .document.model import load
+    from .reports.graph import build_graph, render
+
+    _check_writable(args.output)
+    document = load(args.document)
+    text = render(build_graph(document, args.workflow_ids), args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        print(text, end="", file=out)
     return 0
 
 
@@ -741,6 +769,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     run.add_argument("--har", metavar="FILE", help="write every HTTP exchange as HAR 1.2 to FILE")
     run.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML report (diagram, timeline)"
+    )
+    run.add_argument(
         "--input",
         action="append",
         metavar="NAME=VALUE",
@@ -843,7 +874,29 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("document", help="the Arazzo document (YAML or JSON)")
     describe.add_argument("workflow_id", help="the workflowId to describe")
     describe.add_argument("--json", action="store_true", help="print it as one JSON object")
+    describe.add_argument(
+        "--mermaid", action="store_true", help="print its diagram as Mermaid (see: graph)"
+    )
     describe.set_defaults(handler=_cmd_describe)
+
+    graph = commands.add_parser(
+        "graph", help="draw workflows as a diagram: Mermaid, Graphviz DOT or SVG"
+    )
+    graph.add_argument("document", help="the Arazzo document (YAML or JSON)")
+    graph.add_argument(
+        "workflow_ids",
+        nargs="*",
+        metavar="WORKFLOW_ID",
+        help="the workflows to draw (default: all), with every workflow they reach",
+    )
+    graph.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg"),
+        default="mermaid",
+        help="mermaid (default), dot, or svg (drawn by Graphviz's dot program)",
+    )
+    graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    graph.set_defaults(handler=_cmd_graph)
 
     validate = commands.add_parser(
         "validate", help="check a document: structure, references, expressions, every problem"

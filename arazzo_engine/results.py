@@ -18,6 +18,7 @@ from .redact import REDACTED, Redactor, redact_headers
 if TYPE_CHECKING:
     import httpx
 
+    from .document.model import Document
     from .run.commands import HttpReply, SentRequest
 
 __all__ = [
@@ -243,6 +244,14 @@ class RunResult:
         from .reports.har import to_har
 
         return to_har([self])
+
+    def to_html(self, document: Document | None = None) -> str:
+        """The result as one self-contained HTML page (no network needed); with the
+        ``document`` (a loaded `Document`), the workflow diagram with the path the run took.
+        See [`arazzo_engine.reports.html`][arazzo_engine.reports.html]."""
+        from .reports.html import to_html
+
+        return to_html([self], document=document)
 
 
 def _redact_criterion(outcome: CriterionOutcome, redactor: Redactor) -> CriterionOutcome:
