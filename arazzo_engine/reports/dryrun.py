@@ -34,14 +34,13 @@ from ..expressions import (
 )
 from ..media import is_json_media_type
 from ..openapi.description import OpenAPIDescription
-from ..redact import Redactor
+from ..redact import Redactor, redact_headers
 from ..requests import (
     RequestBuildError,
     body_content_type,
     build_request,
     render_body_template,
 )
-from ..results import redact_headers
 from ..run.context import RunMemory, StepContext, WorkflowState
 from ..run.core import RunOptions, learn_secret_inputs, with_defaults
 from ..run.setup import bind_for_dry_run

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ArazzoError
-from ..results import RunResult, StepResult, redact_headers
+from ..redact import redact_headers
 from .graph import (
     TIMES,
     Graph,
@@ -47,6 +47,7 @@ from .json import mask_inputs
 if TYPE_CHECKING:
     from ..criteria import CriterionOutcome
     from ..document.model import Document
+    from ..results import RunResult, StepResult
 
 __all__ = ["BODY_LIMIT", "to_html"]
 

@@ -269,7 +269,8 @@ def test_message_steps_are_drawn_distinctly(tmp_path: Path) -> None:
     steps[0] = MessageStep(**fields, message_kind="send")
     fields = {f.name: getattr(steps[2], f.name) for f in dataclasses.fields(StepPlan)}
     steps[2] = MessageStep(**fields, message_kind="receive")
-    document._plans["wf"] = dataclasses.replace(plan, steps=tuple(steps))
+    patched = dataclasses.replace(plan, steps=tuple(steps))
+    document.plan = lambda workflow_id: patched  # type: ignore[method-assign]
     graph = build_graph(document)
     chart = parse_mermaid(to_mermaid(graph))
     shapes = {label.split("\n")[0]: shape for shape, label, _ in chart.nodes.values()}
