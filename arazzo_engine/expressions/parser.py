@@ -128,6 +128,9 @@ _KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
 #: The deepest nesting of parentheses and ``!`` a condition may have.
 MAX_NESTING = 64
+# A simple condition longer than this is refused: no real criterion comes near it, and the bound
+# keeps the tokens of a hostile document from growing with its size.
+MAX_CONDITION_LENGTH = 65_536
 
 
 class _ConditionParser:
@@ -284,6 +287,13 @@ def parse_condition(text: str) -> Condition:
     Grammar: ``or := and ("||" and)*``, ``and := unary ("&&" unary)*``,
     ``unary := "!" unary | "(" or ")" | operand [op operand]`` with ``op`` one of
     ``== != < <= > >=`` (not chained), ``operand := literal | $expression (.member | [index])*``.
-    Raises `ExpressionError` with the offset of the problem when malformed.
+    Raises `ExpressionError` with the offset of the problem when malformed, or when the text
+    is longer than `MAX_CONDITION_LENGTH` characters.
     """
+    if len(text) > MAX_CONDITION_LENGTH:
+        raise ExpressionError(
+            f"the condition is {len(text)} characters long; at most {MAX_CONDITION_LENGTH}",
+            text[:80] + "...",
+            0,
+        )
     return Condition(text, _ConditionParser(text).parse())
