@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..document.loader import LoadedText, load_text, pointer_join
+from ..document.loader import LoadedText, load_text, pointer_join, resolve_reference
 from ..errors import BindingError, DocumentError, ExpressionError, Location
 from ..expressions.context import Unresolved
 from ..expressions.pointer import resolve_pointer
@@ -227,15 +227,21 @@ class _Node:
 
 
 def _default_fetch(uri: str, where: Location | None) -> str:
-    from ..document.model import _read
+    """Read a local file (a description loaded on its own; a document's sources are read by
+    the document loader, with its limits and cache, which passes its own ``fetch``)."""
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
 
-    return _read(uri, where)
-
-
-def _join(base: str, reference: str) -> str:
-    from ..document.model import _resolve
-
-    return _resolve(base, reference)
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("", "file"):
+        raise DocumentError(f"cannot read {uri}: load the description through its document", where)
+    path = unquote(parsed.path) if parsed.scheme == "file" else uri
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DocumentError(f"file not found: {path}", where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"cannot read {path}: {exc}", where) from None
 
 
 class AsyncAPIDescription:
@@ -316,7 +322,7 @@ class AsyncAPIDescription:
             if not isinstance(ref, str):
                 raise DocumentError("'$ref' must be a string", where)
             target, _, fragment = ref.partition("#")
-            doc = self._file(_join(node.doc.uri, target), where) if target else node.doc
+            doc = self._file(resolve_reference(node.doc.uri, target), where) if target else node.doc
             from urllib.parse import unquote
 
             pointer = unquote(fragment)

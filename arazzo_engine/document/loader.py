@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlparse
 
 import yaml
 
@@ -149,6 +151,15 @@ def _checked_int(text: str, event: Any) -> int:
             f"integer of {len(text)} digits is too long (Python reads at most 4300 digits)",
             *_at(event),
         ) from None
+
+
+def resolve_reference(base: str, reference: str) -> str:
+    """Resolve a relative reference against the URI (or file path) of the referring document."""
+    if urlparse(reference).scheme in ("http", "https", "file") or os.path.isabs(reference):
+        return reference
+    if urlparse(base).scheme in ("http", "https", "file"):
+        return urljoin(base, reference)
+    return os.path.normpath(os.path.join(os.path.dirname(base), reference))
 
 
 def pointer_join(base: str, token: str | int) -> str:

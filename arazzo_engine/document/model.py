@@ -8,13 +8,13 @@ import stat
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urljoin, urlparse
+from urllib.parse import unquote, urlparse
 
 from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
 from . import cache as _cache
 from .cache import FileIdentity, identity_of
-from .loader import LoadedText, load_text, pointer_join
+from .loader import LoadedText, load_text, pointer_join, resolve_reference
 
 if TYPE_CHECKING:
     from ..asyncapi.description import AsyncAPIDescription
@@ -234,13 +234,8 @@ async def _fetch_body(uri: str, where: Location | None, options: LoadOptions) ->
         raise DocumentError(f"cannot fetch {uri}: {exc}", where) from None
 
 
-def _resolve(base: str, reference: str) -> str:
-    """Resolve a relative reference against the URI (or file path) of the referring document."""
-    if urlparse(reference).scheme in ("http", "https", "file") or os.path.isabs(reference):
-        return reference
-    if urlparse(base).scheme in ("http", "https", "file"):
-        return urljoin(base, reference)
-    return os.path.normpath(os.path.join(os.path.dirname(base), reference))
+#: (kept under its old name; the rule lives in the loader, which AsyncAPI references share)
+_resolve = resolve_reference
 
 
 @dataclass
@@ -349,7 +344,11 @@ class Document:
             elif kind == "asyncapi":
                 from ..asyncapi.description import AsyncAPIDescription as _AsyncAPI
 
-                entry.asyncapi = _AsyncAPI(name, load_text(_read(uri, url_where), uri))
+                entry.asyncapi = _AsyncAPI(
+                    name,
+                    _parse(uri, url_where, reads),
+                    fetch=lambda ref, at: _read(ref, at, reads.options, reads),
+                )
             else:
                 entry.openapi = OpenAPIDescription(name, _parse(uri, url_where, reads))
         except DocumentError as exc:
