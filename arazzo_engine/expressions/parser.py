@@ -172,10 +172,11 @@ BINDING_POWER: dict[str, int] = {
 }
 
 _PREFIX = frozenset({"!"})
-_INFIX_POWER = {op: power for op, power in BINDING_POWER.items() if op not in _PREFIX}
 _JUNCTIONS: dict[str, type[Or] | type[And]] = {"||": Or, "&&": And}
 #: The infix operators as a message lists them, tightest first.
-_INFIX_LIST = ", ".join(sorted(_INFIX_POWER, key=lambda op: -_INFIX_POWER[op]))
+_INFIX_LIST = ", ".join(
+    sorted((op for op in BINDING_POWER if op not in _PREFIX), key=lambda op: -BINDING_POWER[op])
+)
 _OPERATOR_KINDS = frozenset({"op", "and", "or", "not"})
 _KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
@@ -189,6 +190,12 @@ MAX_CONDITION_LENGTH = 65_536
 def _operator(token: Token) -> str | None:
     """The operator a token spells (a key of `BINDING_POWER`), or ``None``."""
     return token.value if token.kind in _OPERATOR_KINDS else None
+
+
+def _infix_power(token: Token) -> int:
+    """How tightly ``token`` binds as an infix operator; 0 when it is none (ends a condition)."""
+    op = _operator(token)
+    return 0 if op is None or op in _PREFIX else BINDING_POWER[op]
 
 
 class _ConditionParser:
@@ -255,11 +262,9 @@ class _ConditionParser:
     def expression(self, power: int) -> CondNode:
         """Parse the longest condition whose infix operators bind tighter than ``power``."""
         left = self.prefix()
-        while True:
-            op = _operator(self.peek())
-            if op is None or _INFIX_POWER.get(op, 0) <= power:
-                return left
-            left = self.infix(op, left)
+        while _infix_power(self.peek()) > power:
+            left = self.infix(self.peek().value, left)
+        return left
 
     def prefix(self) -> CondNode:
         """An operand, ``!`` and what it applies to, or a parenthesized condition."""
@@ -305,11 +310,11 @@ class _ConditionParser:
                 op.start,
             )
         right = self.operand(after=op)
-        chained = _operator(self.peek())
-        if chained is not None and _INFIX_POWER.get(chained) == BINDING_POWER[op.value]:
+        after = self.peek()
+        if _infix_power(after) == BINDING_POWER[op.value]:  # non-associative
             self.fail(
                 "comparisons cannot be chained; join them with '&&' (a < b && b < c)",
-                self.peek().start,
+                after.start,
             )
         return Comparison(op.value, left, right, left.start, right.end)
 
