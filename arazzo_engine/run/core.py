@@ -308,6 +308,7 @@ class _Runner:
             if step.body is not None:
                 recorder.trace([step.body.payload, *(v for _, v in step.body.replacements)], ctx)
         call = exchange.call
+        recorder.left_out(call.omitted)
         timeout = (
             step.timeout
             if step.timeout is not None

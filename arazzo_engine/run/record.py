@@ -64,6 +64,24 @@ class StepRecorder:
                 found = UnresolvedOperand(exc.reason)
             self.result.trace.append((expression.text, found))
 
+    def left_out(self, omitted: tuple[tuple[str, str], ...]) -> None:
+        """Required parameters the call goes without (none given, no OpenAPI default or
+        example): a run warning each, and a trace entry in the step's record."""
+        for location, name in omitted:
+            what = f"required {location} parameter {name!r}"
+            self.warnings.append(
+                f"step {self.step.step_id!r}: {what} of {self.step.target} is not given and has "
+                "no OpenAPI default or example; the call goes without it"
+            )
+            self.result.trace.append(
+                (
+                    f"{location} parameter {name}",
+                    UnresolvedOperand(
+                        "required, not given, no OpenAPI default or example: left out of the call"
+                    ),
+                )
+            )
+
     def unanswered(self, sent: SentRequest, reason: str) -> None:
         """The request got no HTTP response."""
         self.result.request = RecordedRequest.from_sent(sent, self.redactor)
