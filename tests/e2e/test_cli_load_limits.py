@@ -53,7 +53,8 @@ def served(
         path.write_text(
             "arazzo: 1.0.1\ninfo: {title: t, version: '1'}\n"
             f"sourceDescriptions: [{{name: api, url: '{server.url}/api.yaml', type: openapi}}]\n"
-            "workflows:\n  - workflowId: w\n    steps:\n      - {stepId: s, operationId: listPets}\n"
+            "workflows:\n  - workflowId: w\n    steps:\n"
+            "      - {stepId: s, operationId: listPets}\n"
         )
         yield server, path
 
