@@ -680,6 +680,18 @@ def _version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when asked (importlib.metadata costs
+    tens of milliseconds at every start otherwise)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
+
+
 def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The run settings ``run`` builds from its options, for commands that run workflows
     later (``mcp``); AWS settings are added by the caller."""
@@ -751,9 +763,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="arazzo-engine",
         description="Run Arazzo workflows against real APIs.",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
-    )
+    parser.add_argument("--version", action=_VersionAction, help="show the version")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a workflow")
