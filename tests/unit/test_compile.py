@@ -126,6 +126,12 @@ def test_missing_required_parameters_warn_and_send_openapi_defaults(tmp_path: Pa
     (entry,) = [(e, v) for e, v in result.steps[0].trace if "cursor" in e]
     assert entry[0] == "query parameter cursor" and "left out" in repr(entry[1])
     assert any("cursor" in t["expression"] for t in result.steps[0].to_dict()["trace"])
+    # the dry run says so too
+    from arazzo_engine.reports.dryrun import dry_run
+
+    (dry,) = dry_run(plan, servers={"api": "http://127.0.0.1:9"})
+    assert dry.problem is None and "cursor" not in (dry.url or "")
+    assert "required query parameter 'cursor': left out" in dry.unresolved
     # given by the step, it is sent, with no warning
     path.write_text(path.read_text().replace("operationId: listItems}", GIVE_CURSOR))
     with ScriptedServer() as server:
