@@ -6,6 +6,9 @@ it received shows whether the source was fetched."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 
 from arazzo_engine import DocumentError, validate
 from arazzo_engine.cli import _parser, main
+from tests.conftest import ROOT
 from tests.support.http_server import Reply, ScriptedServer
 
 API = (
@@ -114,6 +118,55 @@ def test_mcp_takes_the_loading_options() -> None:
     assert args.no_remote and args.max_body == 10
     args = _parser().parse_args(["mcp", "a.yaml", "--allow-host", "h1", "--allow-host", "h2"])
     assert args.allow_host == ["h1", "h2"]
+
+
+def _mcp_tools(doc: Path, *options: str) -> tuple[list[str], str]:
+    """The tool names ``arazzo-engine mcp DOC OPTIONS`` serves to the MCP SDK's stdio client,
+    and the text of calling the first one."""
+    pytest.importorskip("mcp", reason="the mcp extra is not installed: pip install '.[mcp]'")
+    import anyio
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
+    found: list[str] = []
+    called: list[str] = []
+
+    async def main() -> None:
+        args = ["-m", "arazzo_engine", "mcp", str(doc), *options]
+        env = {**os.environ, "ARAZZO_CACHE": "0"}
+        params = StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT), env=env)
+        with anyio.fail_after(60), open(os.devnull, "w") as log:
+            async with (
+                stdio_client(params, errlog=log) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                found.extend(t.name for t in (await session.list_tools()).tools)
+                if found:
+                    result = await session.call_tool(found[0], {})
+                    called.append(json.dumps(result.model_dump(), default=str))
+
+    anyio.run(main)
+    return found, "".join(called)
+
+
+def test_mcp_loading_and_body_options(served: tuple[ScriptedServer, Path]) -> None:
+    server, doc = served
+    refused = subprocess.run(
+        [sys.executable, "-m", "arazzo_engine", "mcp", str(doc), "--no-remote"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "ARAZZO_CACHE": "0"},
+        check=False,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert "remote sources are turned off" in refused.stderr
+    assert "no workflow can be served as a tool" in refused.stderr
+    assert _fetched(server) == []
+    tools, called = _mcp_tools(doc, "--allow-host", "127.0.0.1", "--max-body", "1000")
+    assert tools == ["w"] and _fetched(server) == ["/api.yaml"]
+    assert "larger than 1000 bytes" in called
 
 
 def test_validate_passes_the_load_options(served: tuple[ScriptedServer, Path]) -> None:
