@@ -12,9 +12,12 @@ The rule (one, predictable): a step output is secret from the moment it is produ
   `arazzo_engine.redact.is_secret_schema`);
 
 or in another secret step output of the same workflow (an output that copies a token is as
-secret as the token). The run gives the values of these outputs to its redactor as soon as the
-step produces them, so events, logs, ``-v`` output and results mask them even when the run
-fails before sending them.
+secret as the token). Through a workflow step, the called workflow's outputs that a secret output
+reads (``$outputs.token``) make the step outputs behind them secret in the called workflow too
+(a login workflow's token is masked while that workflow runs).
+
+The run gives the values of these outputs to its redactor as soon as the step produces them, so
+events, logs, ``-v`` output and results mask them even when the run fails before sending them.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from ..errors import ArazzoError
 from ..redact import SECRET_HEADERS, is_secret_schema
 from .plan import ParameterPlan, StepPlan, WorkflowPlan
 
-__all__ = ["secret_outputs"]
+__all__ = ["called_outputs", "secret_outputs"]
 
 
 def _api_key_parameters(plan: WorkflowPlan, step: StepPlan) -> set[tuple[str, str]]:
@@ -98,12 +101,31 @@ def _read_outputs(value: Computed) -> set[tuple[str, str]]:
     return found
 
 
-def secret_outputs(plan: WorkflowPlan) -> dict[str, frozenset[str]]:
+def called_outputs(step: StepPlan, names: Iterable[str]) -> frozenset[str]:
+    """The outputs of the workflow a workflow step calls that its outputs ``names`` read
+    (``$outputs.<name>``)."""
+    found: set[str] = set()
+    for name in names:
+        value = step.outputs.get(name)
+        for expression in computed_references(value) if value is not None else ():
+            if expression.root == "outputs" and expression.name:
+                found.add(expression.name)
+                found.add(expression.name.split(".", 1)[0])
+    return frozenset(found)
+
+
+def secret_outputs(
+    plan: WorkflowPlan, workflow_outputs: Iterable[str] = ()
+) -> dict[str, frozenset[str]]:
     """The secret outputs of each step of ``plan`` (stepId -> output names), by the rule of
-    this module; steps with none are left out."""
+    this module; steps with none are left out. ``workflow_outputs`` are outputs of ``plan``
+    a caller treats as secret (see `called_outputs`)."""
     found: set[tuple[str, str]] = set()
     for value in _sinks(plan):
         found |= _read_outputs(value)
+    for name in workflow_outputs:
+        if name in plan.outputs:
+            found |= _read_outputs(plan.outputs[name])
     pending = list(found)
     while pending:  # an output that copies a secret output is secret too
         step_id, name = pending.pop()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..compile.secrets import secret_outputs
+from ..compile.secrets import called_outputs, secret_outputs
 from ..criteria import evaluate
 from ..document.plan import StepPlan, WorkflowPlan
 from ..errors import ArazzoError, InputError
@@ -150,6 +150,8 @@ class _Runner:
         self.run_inputs = dict(run_inputs)
         #: the secret step outputs of each workflow run, read from its plan once
         self.secrets: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+        #: outputs of called workflows that a caller's secret outputs read
+        self.secret_seeds: dict[tuple[str, str], frozenset[str]] = {}
 
     def emit(self, event: RunEvent) -> None:
         if isinstance(event, StepFinished) and _log.isEnabledFor(logging.DEBUG):
@@ -275,7 +277,7 @@ class _Runner:
         started = yield from _now(step.step_id)
         key = (plan.document.uri, plan.workflow_id)
         if key not in self.secrets:
-            self.secrets[key] = secret_outputs(plan)
+            self.secrets[key] = secret_outputs(plan, self.secret_seeds.get(key, ()))
         secret = self.secrets[key].get(step.step_id, frozenset())
         recorder = StepRecorder(plan, step, attempt, self.redactor, self.warnings, started, secret)
         if step.workflow is not None:
@@ -375,6 +377,11 @@ class _Runner:
                 recorder.fail(f"parameter {parameter.name!r}: {exc.reason}")
                 return ctx
         target = step.workflow[0].plan(step.workflow[1])
+        seeds = called_outputs(step, recorder.secret_outputs)
+        key = (target.document.uri, target.workflow_id)
+        if not seeds <= self.secret_seeds.get(key, frozenset()):
+            self.secret_seeds[key] = self.secret_seeds.get(key, frozenset()) | seeds
+            self.secrets.pop(key, None)
         try:
             inputs = self.validate_inputs(target, inputs)
         except InputError as exc:

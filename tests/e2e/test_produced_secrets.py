@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -115,9 +114,11 @@ def test_the_plan_says_which_outputs_are_secret(flow: Path) -> None:
 def test_a_token_received_is_masked_before_it_is_sent(
     flow: Path, server: ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    events: list[Any] = []
+    events: list[str] = []  # each event as it was when it was emitted
     caplog.set_level(logging.DEBUG)
-    result = run_workflow(flow, "create", servers={"items": server.url}, observer=events.append)
+    result = run_workflow(
+        flow, "create", servers={"items": server.url}, observer=lambda e: events.append(repr(e))
+    )
     assert not result.success
     assert [(r.method, r.path) for r in server.received] == [
         ("POST", "/login"),
@@ -127,7 +128,7 @@ def test_a_token_received_is_masked_before_it_is_sent(
     everything = (
         json.dumps(result.to_dict(), default=str)
         + json.dumps(result.to_har(), default=str)
-        + "".join(repr(e) for e in events)
+        + "".join(events)
         + caplog.text
     )
     for secret in (TOKEN, KEY, PIN):
@@ -136,7 +137,7 @@ def test_a_token_received_is_masked_before_it_is_sent(
     login = result.step("login")
     assert login is not None and login.outputs["user"] == "alice-visible"
     assert login.response is not None and login.response.body["access_token"] == "***"
-    assert "alice-visible" in repr(events)  # what is not secret stays readable
+    assert "alice-visible" in "".join(events)  # what is not secret stays readable
 
 
 def test_verbose_cli_output_masks_a_token_received(flow: Path, server: ScriptedServer) -> None:
@@ -162,3 +163,48 @@ def test_the_secret_is_still_sent_as_is(flow: Path, server: ScriptedServer) -> N
     assert sent["/items"]["authorization"] == f"Bearer {TOKEN}"
     assert sent["/keyed"]["x-session"] == KEY
     assert TOKEN not in json.dumps(result.to_dict(), default=str)
+
+
+NESTED = """arazzo: 1.0.1
+info: {title: nested login, version: "1"}
+sourceDescriptions: [{name: items, url: ./api.yaml, type: openapi}]
+workflows:
+  - workflowId: main
+    steps:
+      - stepId: auth
+        workflowId: signIn
+        outputs: {token: $outputs.token}
+      - stepId: probe
+        operationId: probe
+        successCriteria: [{condition: $statusCode == 200}]
+      - stepId: create
+        operationId: createItem
+        parameters:
+          - {name: Authorization, in: header, value: "Bearer {$steps.auth.outputs.token}"}
+  - workflowId: signIn
+    steps:
+      - stepId: login
+        operationId: login
+        outputs: {token: $response.body#/access_token}
+    outputs: {token: $steps.login.outputs.token}
+"""
+
+
+def test_a_token_from_a_called_login_workflow_is_masked_while_it_runs(
+    tmp_path: Path, server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "api.yaml").write_text(API)
+    path = tmp_path / "nested.arazzo.yaml"
+    path.write_text(NESTED)
+    server.route("GET", "/probe", Reply(500, {}))
+    events: list[str] = []  # each event as it was when it was emitted
+    caplog.set_level(logging.DEBUG)
+    result = run_workflow(
+        path, "main", servers={"items": server.url}, observer=lambda e: events.append(repr(e))
+    )
+    assert not result.success
+    assert [r.path for r in server.received] == ["/login", "/probe"]
+    login = result.step("login")
+    assert login is not None and login.outputs == {"token": "***"}
+    everything = json.dumps(result.to_dict(), default=str) + "".join(events) + caplog.text
+    assert TOKEN not in everything
