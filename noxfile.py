@@ -49,4 +49,5 @@ def benchmarks(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_publish_image.py", "--runs", "50" if quick else "300")
     session.run("python", "benchmarks/bench_concurrency.py", "--rounds", "2" if quick else "5")
     session.run("python", "benchmarks/bench_cold_start.py", "--runs", "3" if quick else "10")
+    session.run("python", "benchmarks/bench_startup.py", "--runs", "5" if quick else "15")
     session.run("python", "benchmarks/bench_soak.py", "--runs", "1000" if quick else "10000")

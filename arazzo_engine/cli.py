@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlparse
@@ -187,6 +187,41 @@ def _positive(text: str) -> float:
     return value
 
 
+def _byte_count(text: str) -> int:
+    """A positive whole number of bytes (``--max-body``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of bytes, got {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}")
+    return value
+
+
+def _body_limit(args: argparse.Namespace) -> dict[str, Any]:
+    """``max_body`` when ``--max-body`` is given (else the run's default)."""
+    return {"max_body": args.max_body} if args.max_body is not None else {}
+
+
+def _allow_remote(args: argparse.Namespace) -> bool | frozenset[str]:
+    """The remote-source policy of ``--no-remote`` / ``--allow-host`` (any host when neither)."""
+    hosts = getattr(args, "allow_host", None)
+    if getattr(args, "no_remote", False):
+        if hosts:
+            raise UsageError("--no-remote and --allow-host contradict each other: give one")
+        return False
+    return frozenset(h.lower() for h in hosts) if hosts else True
+
+
+def _load(args: argparse.Namespace, source: str) -> Document:
+    """Load ``source`` with the command's loading options (``--no-remote``, ``--allow-host``)."""
+    from .document.model import load
+
+    return load(source, allow_remote=_allow_remote(args))
+
+
 def _check_writable(*paths: str | None) -> None:
     """Fail before the run, not after it, when a report cannot be written."""
     for path in paths:
@@ -351,9 +386,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .api import run_workflows
     from .aws.settings import AwsSettings
     from .console import ConsoleReporter, format_summary
-    from .document.model import load
 
-    document = load(args.document)
+    document = _load(args, args.document)
     workflow_ids = _selected_workflows(args, document)
     if args.dry_run:
         if args.report or args.junit or args.har or args.html:
@@ -394,6 +428,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             max_wait=args.max_wait,
             contract=args.contract,
             observer=reporter,
+            **_body_limit(args),
             **_auth_options(args),
         )
     _write_reports(args, document, results, err)
@@ -450,9 +485,7 @@ def _input_line(row: Mapping[str, Any]) -> str:
 
 
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .document.model import load
-
-    document = load(args.document)
+    document = _load(args, args.document)
     listed: list[dict[str, Any]] = []
     for workflow_id in document.workflow_ids():
         _, raw = document.raw_workflow(workflow_id)
@@ -521,9 +554,7 @@ def _action_rows(actions: Any) -> list[dict[str, Any]] | None:
 
 
 def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .document.model import load
-
-    document = load(args.document)
+    document = _load(args, args.document)
     if args.mermaid:
         from .reports.graph import build_graph, to_mermaid
 
@@ -602,11 +633,10 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .document.model import load
     from .reports.graph import build_graph, render
 
     _check_writable(args.output)
-    document = load(args.document)
+    document = _load(args, args.document)
     text = render(build_graph(document, args.workflow_ids), args.format)
     if args.output:
         try:
@@ -631,7 +661,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .validation import validate
 
     try:
-        report = validate(args.document, strict=args.strict)
+        report = validate(args.document, strict=args.strict, allow_remote=_allow_remote(args))
     except ArazzoError as exc:
         print(f"error: {exc}", file=err)
         return 2
@@ -658,6 +688,18 @@ def _version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when asked (importlib.metadata costs
+    tens of milliseconds at every start otherwise)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
+
+
 def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The run settings ``run`` builds from its options, for commands that run workflows
     later (``mcp``); AWS settings are added by the caller."""
@@ -667,6 +709,7 @@ def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
         "max_steps": args.max_steps,
         "max_wait": args.max_wait,
         "contract": args.contract,
+        **_body_limit(args),
         **_auth_options(args),
     }
 
@@ -674,9 +717,8 @@ def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_mcp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .agents.server import serve_mcp
     from .aws.settings import AwsSettings
-    from .document.model import load
 
-    documents = [load(d) for d in args.documents]
+    documents = [_load(args, d) for d in args.documents]
     settings = _run_settings(args)
     aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
     with contextlib.ExitStack() as stack:
@@ -699,10 +741,9 @@ def _cmd_mcp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_tools(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .agents.tools import build_tools, format_tool
-    from .document.model import load
 
     tools, warnings = build_tools(
-        load(args.document), workflows=args.workflow, inputs=lambda s: _inputs(args, s)
+        _load(args, args.document), workflows=args.workflow, inputs=lambda s: _inputs(args, s)
     )
     for warning in warnings:
         print(f"warning: {warning}", file=err)
@@ -711,12 +752,16 @@ def _cmd_tools(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _share_options(source: argparse.ArgumentParser, target: Any, dests: set[str]) -> None:
+def _share_options(source: argparse.ArgumentParser, target: Any, dests: Set[str]) -> None:
     """Give ``target`` the options of ``source`` whose destinations are in ``dests`` (the same
     definitions, so help and parsing stay one rule)."""
     for action in source._actions:
         if action.dest in dests and action.option_strings:
             target._add_action(action)
+
+
+#: The loading options (remote-source policy) every command that reads a document takes.
+_LOAD_OPTIONS = frozenset({"no_remote", "allow_host"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -726,9 +771,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="arazzo-engine",
         description="Run Arazzo workflows against real APIs.",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
-    )
+    parser.add_argument("--version", action=_VersionAction, help="show the version")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a workflow")
@@ -803,6 +846,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="the longest a retry may wait; asking for more fails the step (600)",
     )
+    run.add_argument(
+        "--max-body",
+        type=_byte_count,
+        metavar="BYTES",
+        help="the most bytes of one response body (after decompression); over it the step "
+        "fails (default 100 MiB)",
+    )
+    run.add_argument(
+        "--no-remote",
+        action="store_true",
+        help="read no remote (http/https) source description: for documents you do not trust",
+    )
+    run.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="read remote source descriptions only from HOST (repeatable; redirects included)",
+    )
     run.add_argument("--aws-region", help="AWS region for SigV4 sources")
     run.add_argument("--aws-profile", help="AWS profile for SigV4 sources")
     run.add_argument(
@@ -853,8 +914,8 @@ def _parser() -> argparse.ArgumentParser:
     run_options = {
         "input", "inputs", "server", "timeout", "max_steps", "max_wait", "aws_region",
         "aws_profile", "auth", "credentials", "server_var", "ca_bundle", "cert", "key",
-        "proxy", "connect_timeout", "read_timeout", "local_ecr", "contract",
-    }  # fmt: skip
+        "proxy", "connect_timeout", "read_timeout", "local_ecr", "contract", "max_body",
+    } | _LOAD_OPTIONS  # fmt: skip
     _share_options(run, mcp, run_options)
     mcp.set_defaults(handler=_cmd_mcp)
 
@@ -866,7 +927,7 @@ def _parser() -> argparse.ArgumentParser:
     tools.add_argument(
         "--workflow", action="append", metavar="ID", help="only this workflow (repeatable)"
     )
-    _share_options(run, tools, {"input", "inputs"})
+    _share_options(run, tools, {"input", "inputs"} | _LOAD_OPTIONS)
     tools.set_defaults(handler=_cmd_tools)
 
     listing = commands.add_parser("list", help="list the workflows of a document with inputs")
@@ -874,6 +935,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--json", action="store_true", help="print a JSON list of workflows and their inputs"
     )
+    _share_options(run, listing, _LOAD_OPTIONS)
     listing.set_defaults(handler=_cmd_list)
 
     describe = commands.add_parser(
@@ -885,6 +947,7 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument(
         "--mermaid", action="store_true", help="print its diagram as Mermaid (see: graph)"
     )
+    _share_options(run, describe, _LOAD_OPTIONS)
     describe.set_defaults(handler=_cmd_describe)
 
     graph = commands.add_parser(
@@ -904,6 +967,7 @@ def _parser() -> argparse.ArgumentParser:
         help="mermaid (default), dot, or svg (drawn by Graphviz's dot program)",
     )
     graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    _share_options(run, graph, _LOAD_OPTIONS)
     graph.set_defaults(handler=_cmd_graph)
 
     validate = commands.add_parser(
@@ -914,6 +978,7 @@ def _parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="treat warnings (unreadable sources) as errors"
     )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    _share_options(run, validate, _LOAD_OPTIONS)
     validate.set_defaults(handler=_cmd_validate)
     return parser
 

@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 from .errors import DocumentError, ExpressionError, Location
 from .expressions import (
     ExpressionContext,
+    RuntimeExpression,
     Unresolved,
     Value,
     compile_value,
@@ -31,6 +32,7 @@ from .expressions import (
     evaluate_value,
     parse_condition,
     parse_expression,
+    references,
 )
 from .expressions.ast import Condition
 from .queries import (
@@ -61,6 +63,7 @@ __all__ = [
     "compile_computed",
     "compile_criterion",
     "compiled_xpath",
+    "computed_references",
     "evaluate",
     "expression_type",
     "is_selector",
@@ -216,6 +219,15 @@ class Composite:
 
 
 Computed: TypeAlias = Value | Selector | Composite
+
+
+def computed_references(value: Computed) -> list[RuntimeExpression]:
+    """The runtime expressions of a compiled value, those of its Selector Objects included."""
+    if isinstance(value, Selector):
+        return references(value.context)
+    if isinstance(value, Composite):
+        return [e for _, item in value.items for e in computed_references(item)]
+    return references(value)
 
 
 def _contains_selector(raw: Any) -> bool:

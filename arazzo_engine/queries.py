@@ -30,6 +30,7 @@ __all__ = [
     "default_version",
     "expression_type",
     "is_selector",
+    "json_locations",
     "json_subject",
     "parse_xml",
     "query_json",
@@ -148,6 +149,30 @@ def query_json(data: Any, query: str, version: str) -> list[Any]:
     if version == GOESSNER:
         return [match.value for match in compiled.find(data)]
     return [node.value for node in compiled.find(data)]
+
+
+def json_locations(data: Any, query: str, version: str) -> list[list[str]]:
+    """Where a JSONPath query selects in ``data``: one JSON Pointer path (its reference tokens)
+    per node (RFC 9535 or the Goessner draft). Replacement targets are set through these."""
+    compiled = _jsonpath(query, version)
+    if version != GOESSNER:
+        return [[str(part) for part in node.location] for node in compiled.find(data)]
+    from jsonpath_ng.jsonpath import Fields, Index, Root, This
+
+    def tokens(path: Any) -> list[str]:
+        left, right = getattr(path, "left", None), getattr(path, "right", None)
+        if left is not None and right is not None:
+            return tokens(left) + tokens(right)
+        if isinstance(path, Fields):
+            return [str(field) for field in path.fields]
+        if isinstance(path, Index):  # a match's path holds one index
+            indices = getattr(path, "indices", None) or (getattr(path, "index", None),)
+            return [str(index) for index in indices]
+        if isinstance(path, (Root, This)):
+            return []
+        raise ValueError(f"cannot locate the JSONPath match {path}")
+
+    return [tokens(match.full_path) for match in compiled.find(data)]
 
 
 def parse_xml(value: Any) -> ElementTree[Element]:

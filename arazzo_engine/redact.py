@@ -27,6 +27,7 @@ __all__ = [
     "is_secret_schema",
     "redact_headers",
     "secret_input_values",
+    "strings_of",
 ]
 
 REDACTED = "***"
@@ -286,6 +287,18 @@ def is_secret_schema(schema: Any) -> bool:
         or schema.get("writeOnly") is True
         or schema.get("x-secret") is True
     )
+
+
+def strings_of(value: Any) -> list[str]:
+    """Every string inside a JSON-like value (scalars as text): what is masked of a secret
+    value that is not a string (an object holding a token, a numeric PIN)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in strings_of(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in strings_of(v)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
 
 
 def secret_input_values(schema: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> list[str]:

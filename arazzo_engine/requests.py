@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as xml_escape
 
-from .criteria import compiled_xpath, evaluate, parse_xml
+from . import queries
+from .criteria import evaluate
 from .document.plan import BodyPlan, StepPlan
 from .errors import ExpressionError
 from .expressions import (
@@ -74,6 +75,9 @@ class PreparedCall:
     path: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+    #: required parameters the call goes without (none given, no OpenAPI default or example):
+    #: ``(location, name)``, for the run's warnings
+    omitted: tuple[tuple[str, str], ...] = ()
 
 
 def _content_type(body: BodyPlan, operation: Operation) -> str | None:
@@ -170,22 +174,11 @@ def serialise_body(value: Any, content_type: str | None) -> tuple[bytes, str | N
 def _replace_json(payload: Any, target: str, kind: str, version: str, value: Any) -> Any:
     if kind != "jsonpath":
         return set_pointer(payload, target, value)
-    import jsonpath_rfc9535
-
-    if version == "draft-goessner-dispatch-jsonpath-00":
-        from jsonpath_ng.ext.parser import parse as goessner_parse
-
-        matches = goessner_parse(target).find(payload)
-        if not matches:
-            raise Unresolved(f"JSONPath target {target!r} selects nothing")
-        for match in matches:
-            payload = match.full_path.update(payload, value)
-        return payload
-    nodes = list(jsonpath_rfc9535.compile(target).find(payload))
-    if not nodes:
+    locations = queries.json_locations(payload, target, version)
+    if not locations:
         raise Unresolved(f"JSONPath target {target!r} selects nothing")
-    for node in nodes:
-        payload = set_pointer(payload, [str(part) for part in node.location], value)
+    for location in locations:
+        payload = set_pointer(payload, location, value)
     return payload
 
 
@@ -195,7 +188,7 @@ def _replace_xml(
     from elementpath import XPathContext
     from elementpath.xpath_nodes import AttributeNode, ElementNode
 
-    found = compiled_xpath(target, version or "xpath-31").evaluate(XPathContext(document))
+    found = queries.compiled_xpath(target, version).evaluate(XPathContext(document))
     nodes = found if isinstance(found, list) else [found]
     text = value if isinstance(value, str) else scalar_text(value)
     changed = 0
@@ -321,12 +314,19 @@ def _evaluate_body(body: BodyPlan, content_type: str | None, ctx: ExpressionCont
     payload = _evaluate_payload(body, content_type, ctx)
     if not body.replacements:
         return payload
-    kinds = body.replacement_types or tuple(("", "") for _ in body.replacements)
-    xml_targets = xml_like and all(kind in ("", "xpath") for kind, _ in kinds)
+    # a target without targetSelectorType: XPath in an XML payload, else JSON Pointer
+    declared = body.replacement_types or tuple(("", "") for _ in body.replacements)
+    kinds = [
+        (kind, version or queries.default_version(kind))
+        for kind, version in (
+            (kind or queries.target_type(content_type), version) for kind, version in declared
+        )
+    ]
+    xml_targets = xml_like and all(kind == "xpath" for kind, _ in kinds)
     document = None
     if xml_targets:
         try:
-            document = parse_xml(payload)
+            document = queries.parse_xml(payload)
         except Exception as exc:
             raise RequestBuildError(f"replacements need an XML payload: {exc}") from None
     elif isinstance(payload, str):
@@ -390,8 +390,10 @@ def build_request(
 ) -> PreparedCall:
     """Build the request of an operation step against ``base_url``.
 
-    Raises `RequestBuildError` when a value cannot be resolved or a required parameter is
-    missing; the run records that as the step's failure.
+    Raises `RequestBuildError` when a value cannot be resolved or a required path parameter
+    is missing (it cannot be left out of the URL); the run records that as the step's failure.
+    Another required parameter the step does not give (and that has no OpenAPI default or
+    example, which the compiler fills in) is left out and named in ``omitted``.
     """
     operation = step.operation
     assert operation is not None, "build_request is for operation steps"
@@ -403,6 +405,7 @@ def build_request(
     headers: list[tuple[str, str]] = []
     cookies: list[tuple[str, str]] = []
     given: set[tuple[str, str]] = set()
+    omitted: list[tuple[str, str]] = []
 
     def add(param: Parameter | None, name: str, location: str, value: Any) -> None:
         style = param.style if param else None
@@ -456,10 +459,13 @@ def build_request(
         if "const" in param.schema:
             add(param, param.name, param.location, param.schema["const"])
             continue
-        raise RequestBuildError(
-            f"required {param.location} parameter {param.name!r} of {operation.describe()} "
-            "is not given"
-        )
+        if param.location == "path":
+            raise RequestBuildError(
+                f"required path parameter {param.name!r} of {operation.describe()} is not given "
+                "and has no OpenAPI default or example; a path parameter cannot be left out of "
+                "the URL"
+            )
+        omitted.append((param.location, param.name))
 
     path = operation.request_path
     for name, text in path_texts.items():
@@ -487,6 +493,7 @@ def build_request(
         path_values,
         query_values,
         body_value,
+        tuple(omitted),
     )
 
 

@@ -291,6 +291,19 @@ def redact_step(record: StepResult, redactor: Redactor) -> None:
         message.skipped = redactor.value(message.skipped)
 
 
+def redact_exchange(record: StepResult, redactor: Redactor) -> None:
+    """Mask again the recorded request and response of a step (bodies, header values, URL)
+    with what ``redactor`` knows now: a secret learned after they were recorded."""
+    if not redactor.enabled:
+        return
+    for exchange in (record.request, record.response):
+        if exchange is not None:
+            exchange.body = redactor.value(exchange.body)
+            exchange.headers = [(k, redactor.text(v)) for k, v in exchange.headers]
+    if record.request is not None:
+        record.request.url = redactor.url(record.request.url)
+
+
 def redact_result(result: RunResult, redactor: Redactor, secret_inputs: Iterable[str] = ()) -> None:
     """Mask known secret values in a run result; inputs named in ``secret_inputs`` (declared
     ``format: password`` or ``writeOnly``) are masked whole."""
@@ -310,9 +323,4 @@ def redact_result(result: RunResult, redactor: Redactor, secret_inputs: Iterable
         if record.redacted_at == redactor.version:
             continue  # nothing learned since this step was masked
         redact_step(record, redactor)
-        for exchange in (record.request, record.response):
-            if exchange is not None:
-                exchange.body = redactor.value(exchange.body)
-                exchange.headers = [(k, redactor.text(v)) for k, v in exchange.headers]
-        if record.request is not None:
-            record.request.url = redactor.url(record.request.url)
+        redact_exchange(record, redactor)

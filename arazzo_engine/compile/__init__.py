@@ -27,8 +27,10 @@ from ..document.loader import LoadedText, load_text
 from ..document.model import (
     SUPPORTED_VERSIONS,
     Document,
+    LoadOptions,
     SourceDescription,
     _read,
+    _Reads,
     _resolve,
     install_planner,
 )
@@ -107,14 +109,14 @@ class Compilation:
         )
 
 
-def _load(document: str | os.PathLike[str]) -> LoadedText:
+def _load(document: str | os.PathLike[str], options: LoadOptions) -> LoadedText:
     uri = os.fspath(document)
     if urlparse(uri).scheme not in ("http", "https", "file"):
         uri = os.path.normpath(uri)
-    return load_text(_read(uri, Location(uri)), uri)
+    return load_text(_read(uri, Location(uri), options), uri)
 
 
-def _load_sources(loaded: LoadedText) -> dict[str, SourceDescription]:
+def _load_sources(loaded: LoadedText, options: LoadOptions) -> dict[str, SourceDescription]:
     """Load the source descriptions of a document whose model could not be built."""
     found: dict[str, SourceDescription] = {}
     data = loaded.data
@@ -133,7 +135,7 @@ def _load_sources(loaded: LoadedText) -> dict[str, SourceDescription]:
             entry.error = DocumentError(f"source description type {kind!r} is not supported")
             continue
         try:
-            text = load_text(_read(uri, None), uri)
+            text = load_text(_read(uri, None, options), uri)
             if kind == "arazzo":
                 entry.arazzo = Document(text)
             else:
@@ -199,7 +201,9 @@ def _reach(start: str, calls: Any) -> set[str]:
 def _compile(
     document: str | os.PathLike[str] | Document | LoadedText,
     seen: frozenset[str] = frozenset(),
+    options: LoadOptions | None = None,
 ) -> Compilation:
+    options = options or LoadOptions()
     model: Document | None = None
     if isinstance(document, Document):
         cached = document.cache.get(_CACHE_KEY)
@@ -210,7 +214,7 @@ def _compile(
     elif isinstance(document, LoadedText):
         loaded = document
     else:
-        loaded = _load(document)
+        loaded = _load(document, options)
     data: Any = loaded.data
     version_field = data.get("arazzo") if isinstance(data, dict) else None
     problems = check_structure(loaded)
@@ -228,10 +232,10 @@ def _compile(
             )
         if model is None:
             try:
-                model = Document(loaded)
+                model = Document(loaded, _reads=_Reads(options))
             except DocumentError:
                 model = None
-        sources = model.sources if model is not None else _load_sources(loaded)
+        sources = model.sources if model is not None else _load_sources(loaded, options)
         checks = check_semantics(loaded, sources, schema_version(data))
         problems.extend(checks.problems)
         report.calls = {k: frozenset(v) for k, v in checks.calls.items()}
@@ -246,14 +250,18 @@ def _compile(
 
 def compile_document(
     document: str | os.PathLike[str] | Document | LoadedText,
+    *,
+    options: LoadOptions | None = None,
 ) -> Compilation:
     """Compile a document (a path, a URL, a loaded `Document` or `LoadedText`): every plan
     that can be built and every problem. A `Document`'s compilation is kept on it and reused.
+    ``options`` bound how a path or URL and its sources are read (see
+    [`load`][arazzo_engine.load]; the defaults when None).
 
     Raises:
         DocumentError: the document itself cannot be read or is not YAML/JSON.
     """
-    return _compile(document)
+    return _compile(document, options=options)
 
 
 def compile(

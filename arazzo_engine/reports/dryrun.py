@@ -264,6 +264,9 @@ def dry_run(
             found.append(dry)
             continue
         dry.method = call.method
+        dry.unresolved += [
+            f"required {loc} parameter {name!r}: left out" for loc, name in call.omitted
+        ]
         dry.url = redactor.url(unquote(call.url))
         # as a client sends them: names in lower case, with Host (and Content-Length)
         wire = [("host", urlsplit(call.url).netloc)]

@@ -21,12 +21,13 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..compile.secrets import called_outputs, secret_outputs
 from ..criteria import evaluate
 from ..document.plan import StepPlan, WorkflowPlan
 from ..errors import ArazzoError, InputError
 from ..expressions import Unresolved
 from ..media import error_summary, is_json_media_type
-from ..redact import Redactor, secret_input_values
+from ..redact import Redactor, secret_input_values, strings_of
 from ..requests import RequestBuildError, build_request
 from ..results import RunResult, StepResult, redact_result
 from .actions import HANDLERS, Frame, Outcome, choose
@@ -150,6 +151,10 @@ class _Runner:
         self.subscriptions: dict[int, Subscriptions] = {}
         #: the inputs the run was given, offered to dependencies that declare them
         self.run_inputs = dict(run_inputs)
+        #: the secret step outputs of each workflow run, read from its plan once
+        self.secrets: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+        #: outputs of called workflows that a caller's secret outputs read
+        self.secret_seeds: dict[tuple[str, str], frozenset[str]] = {}
 
     def emit(self, event: RunEvent) -> None:
         if isinstance(event, StepFinished) and _log.isEnabledFor(logging.DEBUG):
@@ -287,7 +292,11 @@ class _Runner:
     ) -> Generator[Command, Result, tuple[StepResult, StepContext]]:
         self.emit(StepStarted(plan.workflow_id, step.step_id, step.target, attempt, depth))
         started = yield from _now(step.step_id)
-        recorder = StepRecorder(plan, step, attempt, self.redactor, self.warnings, started)
+        key = (plan.document.uri, plan.workflow_id)
+        if key not in self.secrets:
+            self.secrets[key] = secret_outputs(plan, self.secret_seeds.get(key, ()))
+        secret = self.secrets[key].get(step.step_id, frozenset())
+        recorder = StepRecorder(plan, step, attempt, self.redactor, self.warnings, started, secret)
         if step.workflow is not None:
             ctx = yield from self.workflow_step(step, state, recorder, depth)
         elif step.message is not None:
@@ -342,6 +351,7 @@ class _Runner:
             if step.body is not None:
                 recorder.trace([step.body.payload, *(v for _, v in step.body.replacements)], ctx)
         call = exchange.call
+        recorder.left_out(call.omitted)
         timeout = (
             step.timeout
             if step.timeout is not None
@@ -401,6 +411,11 @@ class _Runner:
                 recorder.fail(f"parameter {parameter.name!r}: {exc.reason}")
                 return ctx
         target = step.workflow[0].plan(step.workflow[1])
+        seeds = called_outputs(step, recorder.secret_outputs)
+        key = (target.document.uri, target.workflow_id)
+        if not seeds <= self.secret_seeds.get(key, frozenset()):
+            self.secret_seeds[key] = self.secret_seeds.get(key, frozenset()) | seeds
+            self.secrets.pop(key, None)
         try:
             inputs = self.validate_inputs(target, inputs)
         except InputError as exc:
@@ -449,17 +464,6 @@ def with_defaults(plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any
     return inputs
 
 
-def _strings(value: Any) -> list[str]:
-    """Every string inside a JSON-like value (the secret values of a secret input)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, (list, tuple)):
-        return [s for v in value for s in _strings(v)]
-    return [] if value is None or isinstance(value, bool) else [str(value)]
-
-
 def learn_secret_inputs(
     plan: WorkflowPlan, inputs: Mapping[str, Any], redactor: Redactor
 ) -> list[str]:
@@ -467,7 +471,7 @@ def learn_secret_inputs(
     ``writeOnly``) to ``redactor``; their names."""
     secret = secret_input_values(plan.inputs_schema, inputs)
     for name in secret:
-        for value in _strings(inputs[name]):
+        for value in strings_of(inputs[name]):
             redactor.add_value(value)
     return secret
 

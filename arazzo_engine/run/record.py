@@ -7,24 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..criteria import Composite, CriterionOutcome, Selector, check, evaluate
+from ..criteria import CriterionOutcome, check, computed_references, evaluate
 from ..document.plan import StepPlan, WorkflowPlan
-from ..expressions import Unresolved, UnresolvedOperand, evaluate_expression, references
-from ..redact import Redactor
-from ..results import RecordedRequest, RecordedResponse, StepResult, redact_step
+from ..expressions import Unresolved, UnresolvedOperand, evaluate_expression
+from ..redact import Redactor, strings_of
+from ..results import RecordedRequest, RecordedResponse, StepResult, redact_exchange, redact_step
 from .commands import HttpReply, SentRequest
 from .context import StepContext
 
 __all__ = ["StepRecorder"]
-
-
-def _references(value: Any) -> list[Any]:
-    """The runtime expressions of a compiled value, Selector Objects included."""
-    if isinstance(value, Selector):
-        return references(value.context)
-    if isinstance(value, Composite):
-        return [e for _, item in value.items for e in _references(item)]
-    return references(value)
 
 
 class StepRecorder:
@@ -39,8 +30,14 @@ class StepRecorder:
         redactor: Redactor,
         warnings: list[str],
         started_at: float,
+        secret_outputs: frozenset[str] = frozenset(),
     ) -> None:
         self.step = step
+        #: outputs that are secret from the moment they are produced (see
+        #: `arazzo_engine.compile.secrets`)
+        self.secret_outputs = secret_outputs
+        #: the redactor's version when the exchange was recorded
+        self._recorded_at = redactor.version
         self.redactor = redactor
         self.warnings = warnings
         self.result = StepResult(step.step_id, plan.workflow_id, False, step.target, attempt)
@@ -57,16 +54,35 @@ class StepRecorder:
 
     def trace(self, values: list[Any], ctx: StepContext) -> None:
         """Record what each runtime expression in ``values`` evaluates to (verbose output)."""
-        for expression in (e for value in values for e in _references(value)):
+        for expression in (e for value in values for e in computed_references(value)):
             try:
                 found: Any = evaluate_expression(expression, ctx)
             except Unresolved as exc:
                 found = UnresolvedOperand(exc.reason)
             self.result.trace.append((expression.text, found))
 
+    def left_out(self, omitted: tuple[tuple[str, str], ...]) -> None:
+        """Required parameters the call goes without (none given, no OpenAPI default or
+        example): a run warning each, and a trace entry in the step's record."""
+        for location, name in omitted:
+            what = f"required {location} parameter {name!r}"
+            self.warnings.append(
+                f"step {self.step.step_id!r}: {what} of {self.step.target} is not given and has "
+                "no OpenAPI default or example; the call goes without it"
+            )
+            self.result.trace.append(
+                (
+                    f"{location} parameter {name}",
+                    UnresolvedOperand(
+                        "required, not given, no OpenAPI default or example: left out of the call"
+                    ),
+                )
+            )
+
     def unanswered(self, sent: SentRequest, reason: str) -> None:
         """The request got no HTTP response."""
         self.result.request = RecordedRequest.from_sent(sent, self.redactor)
+        self._recorded_at = self.redactor.version
         self.result.error = reason
 
     def answered(self, reply: HttpReply) -> None:
@@ -75,6 +91,7 @@ class StepRecorder:
         self.result.request = RecordedRequest.from_sent(reply.sent, self.redactor)
         self.result.response = RecordedResponse.from_reply(reply, self.redactor)
         self.result.status_code = reply.status
+        self._recorded_at = self.redactor.version
 
     def contract(self, findings: list[str], fail: bool) -> None:
         """Contract-check findings; with ``fail`` the first fails a successful step."""
@@ -116,10 +133,15 @@ class StepRecorder:
                 record.outputs[name] = evaluate(value, ctx)
             except Unresolved as exc:
                 self.warnings.append(f"step {step.step_id!r} output {name!r}: {exc.reason}")
+        for name in self.secret_outputs & record.outputs.keys():
+            for text in strings_of(record.outputs[name]):
+                self.redactor.add_value(text)
         ctx.state.step_outputs[step.step_id] = record.outputs
 
     def finish(self, ended_at: float) -> StepResult:
         """The record, timed and redacted."""
         self.result.duration = max(0.0, ended_at - self.result.started_at)
         redact_step(self.result, self.redactor)
+        if self.redactor.version != self._recorded_at:  # e.g. a token this response carried
+            redact_exchange(self.result, self.redactor)
         return self.result

@@ -16,12 +16,13 @@ into an error.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 
 from ..compile import compile_document, compiled
 from ..compile import strict as _strict
 from ..compile.problems import Problem, Report, Severity
 from ..compile.structural import schema_for
-from ..document.model import Document
+from ..document.model import MAX_SOURCE_BYTES, Document, LoadOptions
 
 __all__ = [
     "Problem",
@@ -37,6 +38,8 @@ def validate(
     document: str | os.PathLike[str] | Document,
     *,
     strict: bool = False,
+    allow_remote: bool | Collection[str] = True,
+    max_bytes: int = MAX_SOURCE_BYTES,
 ) -> Report:
     """Check an Arazzo document and return every problem found.
 
@@ -45,12 +48,18 @@ def validate(
     (`arazzo_engine.compile`) reporting: structural checks use our
     Arazzo 1.0 or 1.1 JSON Schema, chosen by the ``arazzo`` field; reference, expression and
     binding checks follow. ``strict`` turns warnings (e.g. an unreadable source description)
-    into errors.
+    into errors. ``allow_remote`` and ``max_bytes`` bound how the document and its source
+    descriptions are read, as in [`load`][arazzo_engine.load] (a source refused by them is
+    a problem, like an unreadable one; they do not apply to an already loaded `Document`).
 
     Raises:
         DocumentError: the document itself cannot be read or is not YAML/JSON.
     """
-    report = compile_document(document).report
+    options = LoadOptions(
+        max_bytes=max_bytes,
+        allow_remote=allow_remote if isinstance(allow_remote, bool) else frozenset(allow_remote),
+    )
+    report = compile_document(document, options=options).report
     return _strict(report) if strict else report
 
 

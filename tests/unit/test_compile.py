@@ -115,14 +115,59 @@ def test_missing_required_parameters_warn_and_send_openapi_defaults(tmp_path: Pa
     sent = {p.name: p for p in plan.steps[0].parameters}
     assert sent["limit"] == ParameterPlan("limit", "query", Literal(10), "openapi")
     assert sent["region"].value == Literal("eu") and "cursor" not in sent
-    # The run core (requests.py) still refuses a call without a required parameter that has no
-    # stand-in, so the run below gives `cursor` itself.
+    # At run time the call goes without `cursor` (no stand-in), and the run says so.
+    with ScriptedServer() as server:
+        server.route("GET", "/items", Reply(200, {}))
+        result = _run(path, "w", server)
+        assert result.success, result.error
+        assert sorted(server.received[0].query) == [("limit", "10"), ("region", "eu")]
+    (warning,) = [w for w in result.warnings if "cursor" in w]
+    assert "step 's'" in warning and "the call goes without it" in warning
+    (entry,) = [(e, v) for e, v in result.steps[0].trace if "cursor" in e]
+    assert entry[0] == "query parameter cursor" and "left out" in repr(entry[1])
+    assert any("cursor" in t["expression"] for t in result.steps[0].to_dict()["trace"])
+    # the dry run says so too
+    from arazzo_engine.reports.dryrun import dry_run
+
+    (dry,) = dry_run(plan, servers={"api": "http://127.0.0.1:9"})
+    assert dry.problem is None and "cursor" not in (dry.url or "")
+    assert "required query parameter 'cursor': left out" in dry.unresolved
+    # given by the step, it is sent, with no warning
     path.write_text(path.read_text().replace("operationId: listItems}", GIVE_CURSOR))
     with ScriptedServer() as server:
         server.route("GET", "/items", Reply(200, {}))
-        assert _run(path, "w", server).success
+        result = _run(path, "w", server)
+        assert result.success
         query = sorted(server.received[0].query)
         assert query == [("cursor", "c"), ("limit", "10"), ("region", "eu")]
+    assert not [w for w in result.warnings if "cursor" in w]
+
+
+def test_a_missing_path_parameter_is_still_refused(tmp_path: Path) -> None:
+    api = API.replace(
+        "  /login:",
+        "  /items/{id}:\n    get:\n      operationId: getItem\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+        '      responses: {"200": {description: ok}}\n  /login:',
+    )
+    path = _doc(
+        tmp_path,
+        """
+        workflows:
+          - workflowId: w
+            steps:
+              - {stepId: one, operationId: getItem}
+        """,
+    )
+    (tmp_path / "api.yaml").write_text(api)
+    assert "missing-parameter" in _codes(path)[1]
+    with ScriptedServer() as server:
+        server.route_pattern("GET", "/items/.*", Reply(200, {}))
+        result = _run(path, "w", server)
+        assert server.received == []
+    assert not result.success
+    error = result.steps[0].error or ""
+    assert "path parameter 'id'" in error and "cannot be left out of the URL" in error
 
 
 GIVE_CURSOR = "operationId: listItems, parameters: [{name: cursor, in: query, value: c}]}"
