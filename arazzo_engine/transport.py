@@ -307,7 +307,7 @@ class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
 
 def _stateless(client: httpx.Client | httpx.AsyncClient) -> None:
     """No cookie jar that keeps anything: ``Set-Cookie`` answers go to the run's own jar."""
-    client.cookies = httpx.Cookies(http.cookiejar.CookieJar(policy=_RefuseAll()))
+    client.cookies = http.cookiejar.CookieJar(policy=_RefuseAll())  # kept as the jar itself
 
 
 _PROXY_VARIABLES = tuple(
@@ -338,9 +338,7 @@ def _pool_key(options: TransportOptions) -> tuple[Any, ...] | None:
     if options.transport is not None or options.async_transport is not None:
         return None
     environ = os.environ
-    variables = (
-        tuple(environ.get(name) for name in _PROXY_VARIABLES) if options.trust_env else ()
-    )
+    variables = tuple(environ.get(name) for name in _PROXY_VARIABLES) if options.trust_env else ()
     return (
         options.verify,
         options.cert,
