@@ -305,9 +305,25 @@ class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+class _NoCookies(httpx.Cookies):
+    """The cookies of a shared client: a jar that refuses everything, and no parsing of each
+    response's ``Set-Cookie`` for it (the run's own jar reads those)."""
+
+    def __init__(self) -> None:
+        super().__init__(http.cookiejar.CookieJar(policy=_RefuseAll()))
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Store nothing."""
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        """Add nothing."""
+
+
 def _stateless(client: httpx.Client | httpx.AsyncClient) -> None:
     """No cookie jar that keeps anything: ``Set-Cookie`` answers go to the run's own jar."""
     client.cookies = http.cookiejar.CookieJar(policy=_RefuseAll())  # kept as the jar itself
+    if isinstance(getattr(client, "_cookies", None), httpx.Cookies):
+        client._cookies = _NoCookies()  # the setter would copy it into a plain Cookies
 
 
 _PROXY_VARIABLES = tuple(
