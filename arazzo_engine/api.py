@@ -3,7 +3,7 @@
 Both front ends take the same keyword settings (`RunSettings`) and share everything but
 the driver: the document is validated and compiled once, the run is the I/O-free generator of
 [`arazzo_engine.run.core`][arazzo_engine.run.core], and its requests go through the process's
-shared connection pools (see [`arazzo_engine.transport`][arazzo_engine.transport]: connections
+shared connection pools (see `arazzo_engine.transport`: connections
 are reused across runs, cookies and credentials never are) unless the caller brings a client or
 a transport.
 """
