@@ -102,8 +102,9 @@ class RunSettings(TypedDict, total=False):
     variables); async runs per event loop, spread over several pools. A later run reuses the
     open connections of an earlier one, and nothing else: the shared clients store no cookies
     (each run has its own cookie jar) and hold no credentials (auth is applied per request from
-    the run's own settings). They are closed at interpreter exit. A ``client=`` is used as
-    given; a ``transport=`` gets a client of its own for that run.
+    the run's own settings). They are closed at interpreter exit (async ones when their event
+    loop shuts down). A ``client=`` is used as given; a ``transport=`` gets a client of its
+    own for that run.
     """
 
     servers: Mapping[str, str]

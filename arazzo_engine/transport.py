@@ -6,8 +6,9 @@ that a run after the first reuses its open connections instead of opening new on
 client keeps no state between runs: its cookie jar refuses every cookie (a run's cookies live
 only in its own `RunCookies`), it has no auth and no default headers of a run (auth flows are
 applied per request from the run's own auth table). Async clients are per event loop and
-sharded, so that many concurrent runs do not queue on one connection pool's lock. Shared
-clients are closed at interpreter exit.
+sharded, so that many concurrent runs do not queue on one connection pool's lock; they are
+closed when their loop shuts down (``asyncio.run`` finalises the loop's async generators). The
+synchronous ones are closed at interpreter exit.
 
 `TransportOptions` says how to connect: TLS verification (always on; ``verify`` may
 name a CA bundle file or directory, or be an `ssl.SSLContext`), a client certificate for
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import http.cookiejar
 import itertools
@@ -28,7 +30,7 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,7 +339,10 @@ ASYNC_SHARDS = 8
 
 _lock = threading.Lock()
 _sync_clients: dict[tuple[Any, ...], httpx.Client] = {}
-_async_clients: dict[int, tuple[asyncio.AbstractEventLoop, dict[tuple[Any, ...], _Shards]]] = {}
+_LoopEntry = tuple[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], "_Shards"], AsyncGenerator[None, None]
+]
+_async_clients: dict[int, _LoopEntry] = {}
 
 
 class _Shards:
@@ -392,7 +397,10 @@ def shared_async_client(options: TransportOptions) -> httpx.AsyncClient | None:
     key = _pool_key(options)
     if key is None:
         return None
-    loop = asyncio.get_running_loop()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio through anyio): a client of the run's own
+        return None
     entry = _async_clients.get(id(loop))
     shards = entry[1].get(key) if entry is not None and entry[0] is loop else None
     if shards is None:
@@ -400,7 +408,7 @@ def shared_async_client(options: TransportOptions) -> httpx.AsyncClient | None:
             entry = _async_clients.get(id(loop))
             if entry is None or entry[0] is not loop:
                 _forget_closed_loops()
-                entry = (loop, {})
+                entry = (loop, {}, _closer_for(loop))
                 _async_clients[id(loop)] = entry
             shards = entry[1].get(key)
             if shards is None:
@@ -411,10 +419,34 @@ def shared_async_client(options: TransportOptions) -> httpx.AsyncClient | None:
     return shards.pick()
 
 
+async def _close_with_loop(loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+    """Suspended for the loop's life; the loop finalises it when it shuts down (``asyncio.run``
+    calls ``shutdown_asyncgens`` before closing), and then the loop's shared clients are closed
+    while the loop can still close their connections politely."""
+    try:
+        yield
+    finally:
+        entry = _async_clients.get(id(loop))
+        if entry is not None and entry[0] is loop:
+            del _async_clients[id(loop)]
+            for shards in entry[1].values():
+                for client in shards.clients:
+                    await client.aclose()
+
+
+def _closer_for(loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+    """Start `_close_with_loop` up to its ``yield``, so the running loop tracks it."""
+    closer = _close_with_loop(loop)
+    step = closer.asend(None)
+    with contextlib.suppress(StopIteration):  # it stops at its yield at once
+        step.send(None)
+    return closer
+
+
 def _forget_closed_loops() -> None:
     """Drop the clients of event loops that are closed (their connections cannot be used, nor
     closed politely, any more: the sockets close as they are collected)."""
-    for number, (loop, _) in list(_async_clients.items()):
+    for number, (loop, _, _) in list(_async_clients.items()):
         if loop.is_closed():
             del _async_clients[number]
 

@@ -187,6 +187,8 @@ def test_concurrent_threads_each_keep_their_own_cookie(server: _Server, doc: Pat
 def test_concurrent_async_runs_each_keep_their_own_cookie(server: _Server, doc: Path) -> None:
     servers = {"api": server.url}
 
+    pools: list[httpx.AsyncClient] = []
+
     async def go() -> list[Any]:
         runs = [
             arun_workflow(doc, "login-then-whoami", servers=servers, redact=False)
@@ -196,9 +198,11 @@ def test_concurrent_async_runs_each_keep_their_own_cookie(server: _Server, doc: 
         after = await arun_workflow(doc, "whoami", servers=servers, redact=False)
         pooled = shared_async_client(TransportOptions())
         assert pooled is not None and len(pooled.cookies.jar) == 0
+        pools.append(pooled)
         return [*done, after]
 
     *results, after = asyncio.run(go())
+    assert pools[0].is_closed  # closed with its event loop, connections and all
     for result in results:
         assert result.success, result.error
         assert _cookie_of(result) == f"session={result.outputs['session']}"
