@@ -336,6 +336,9 @@ _PROXY_VARIABLES = tuple(
 
 #: How many async clients (connection pools) one event loop spreads its runs over.
 ASYNC_SHARDS = 8
+#: The most sets of connection settings with shared clients (per event loop for async ones);
+#: runs with yet other settings get a client of their own.
+MAX_SHARED_SETTINGS = 32
 
 _lock = threading.Lock()
 _sync_clients: dict[tuple[Any, ...], httpx.Client] = {}
@@ -358,6 +361,8 @@ def _pool_key(options: TransportOptions) -> tuple[Any, ...] | None:
     """What decides how a shared client connects (None: this run needs a client of its own)."""
     if options.transport is not None or options.async_transport is not None:
         return None
+    if isinstance(options.verify, ssl.SSLContext):  # the caller's mutable object: not shared
+        return None
     environ = os.environ
     variables = tuple(environ.get(name) for name in _PROXY_VARIABLES) if options.trust_env else ()
     return (
@@ -374,8 +379,9 @@ def _pool_key(options: TransportOptions) -> tuple[Any, ...] | None:
 
 def shared_client(options: TransportOptions) -> httpx.Client | None:
     """The process's pooled synchronous client for these settings (made on first use), or None
-    when the options bring their own httpx transport. It keeps no cookies and no auth; do not
-    close it (it is closed at interpreter exit)."""
+    when the options bring their own httpx transport or ``ssl.SSLContext``, or when
+    `MAX_SHARED_SETTINGS` other settings have shared clients already. It keeps no cookies and
+    no auth; do not close it (it is closed at interpreter exit)."""
     key = _pool_key(options)
     if key is None:
         return None
@@ -384,6 +390,8 @@ def shared_client(options: TransportOptions) -> httpx.Client | None:
         with _lock:
             client = _sync_clients.get(key)
             if client is None or client.is_closed:
+                if key not in _sync_clients and len(_sync_clients) >= MAX_SHARED_SETTINGS:
+                    return None
                 client = make_client(options)
                 _stateless(client)
                 _sync_clients[key] = client
@@ -412,6 +420,8 @@ def shared_async_client(options: TransportOptions) -> httpx.AsyncClient | None:
                 _async_clients[id(loop)] = entry
             shards = entry[1].get(key)
             if shards is None:
+                if len(entry[1]) >= MAX_SHARED_SETTINGS:
+                    return None
                 clients = [make_async_client(options) for _ in range(ASYNC_SHARDS)]
                 for client in clients:
                     _stateless(client)

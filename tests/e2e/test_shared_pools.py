@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -220,6 +221,8 @@ def test_transport_settings_choose_the_pool() -> None:
     assert proxied is not None and proxied is not plain
     mocked = TransportOptions(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     assert shared_client(mocked) is None  # a caller's transport gets a client of its own
+    context = TransportOptions(verify=ssl.create_default_context())
+    assert shared_client(context) is None  # so does a caller's SSLContext
     close_shared_clients()
     assert plain.is_closed
     fresh = shared_client(TransportOptions())
