@@ -365,9 +365,16 @@ def _pool_key(options: TransportOptions) -> tuple[Any, ...] | None:
         return None
     environ = os.environ
     variables = tuple(environ.get(name) for name in _PROXY_VARIABLES) if options.trust_env else ()
+    files: tuple[Any, ...] = ()
+    if options.verify is not None or options.cert is not None:
+        # a renewed CA bundle or client certificate on disk makes a new client, as before
+        cert = options.cert
+        named = [options.verify, *((cert,) if isinstance(cert, str) else (cert or ())[:2])]
+        files = tuple(_file_stamp(path) for path in named if path is not None)
     return (
         options.verify,
         options.cert,
+        files,
         options.proxy,
         options.trust_env,
         options.max_connections,
@@ -375,6 +382,14 @@ def _pool_key(options: TransportOptions) -> tuple[Any, ...] | None:
         environ.get("SSL_CERT_DIR"),
         variables,
     )
+
+
+def _file_stamp(path: Any) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def shared_client(options: TransportOptions) -> httpx.Client | None:

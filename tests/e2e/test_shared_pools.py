@@ -229,6 +229,19 @@ def test_transport_settings_choose_the_pool() -> None:
     assert fresh is not None and fresh is not plain and not fresh.is_closed
 
 
+def test_a_renewed_ca_bundle_makes_a_new_client(tmp_path: Path) -> None:
+    import certifi
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    first = shared_client(TransportOptions(verify=str(bundle)))
+    assert first is not None and shared_client(TransportOptions(verify=str(bundle))) is first
+    renewed = tmp_path / "ca.new"
+    renewed.write_bytes(bundle.read_bytes() + b"\n")
+    renewed.replace(bundle)  # a new file in its place, as certificate renewal tools do
+    assert shared_client(TransportOptions(verify=str(bundle))) is not first
+
+
 def test_proxy_variables_choose_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     before = shared_client(TransportOptions())
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
