@@ -476,6 +476,18 @@ def _forget_closed_loops() -> None:
             del _async_clients[number]
 
 
+def _forget_after_fork() -> None:
+    """In a forked child, the parent's connections are not ours to use (nor to close)."""
+    global _lock
+    _lock = threading.Lock()
+    _sync_clients.clear()
+    _async_clients.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 @atexit.register
 def close_shared_clients() -> None:
     """Close every shared synchronous client and forget the async ones (at interpreter exit;

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import ssl
 import threading
 from collections.abc import Iterator
@@ -240,6 +241,21 @@ def test_a_renewed_ca_bundle_makes_a_new_client(tmp_path: Path) -> None:
     renewed.write_bytes(bundle.read_bytes() + b"\n")
     renewed.replace(bundle)  # a new file in its place, as certificate renewal tools do
     assert shared_client(TransportOptions(verify=str(bundle))) is not first
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_opens_connections_of_its_own(server: _Server, doc: Path) -> None:
+    servers = {"api": server.url}
+    assert run_workflow(doc, "whoami", servers=servers).success  # the parent's connection
+    parent_ports = {port for port, _, _ in server.seen}
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if its run succeeds
+        ok = run_workflow(doc, "whoami", servers=servers).success
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    child_port = server.seen[-1][0]
+    assert child_port not in parent_ports  # not the parent's socket
 
 
 def test_proxy_variables_choose_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
