@@ -2,8 +2,10 @@
 
 Both front ends take the same keyword settings (`RunSettings`) and share everything but
 the driver: the document is validated and compiled once, the run is the I/O-free generator of
-[`arazzo_engine.run.core`][arazzo_engine.run.core], and a client (one connection pool) is made
-per run unless the caller brings one.
+[`arazzo_engine.run.core`][arazzo_engine.run.core], and its requests go through the process's
+shared connection pools (see `arazzo_engine.transport`: connections
+are reused across runs, cookies and credentials never are) unless the caller brings a client or
+a transport.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ from .run.drivers import drive_async, drive_sync
 from .run.events import Observer
 from .run.services import default_services
 from .run.setup import AuthTable, bind, bind_for_dry_run
-from .transport import ClientCert, TransportOptions, make_async_client, make_client
+from .transport import (
+    ClientCert,
+    TransportOptions,
+    make_async_client,
+    make_client,
+    shared_async_client,
+    shared_client,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -90,6 +99,15 @@ class RunSettings(TypedDict, total=False):
     - ``proxy``: a proxy URL (``http://``, ``https://``, ``socks5://`` as httpx supports); by
       default the ``HTTP(S)_PROXY`` / ``NO_PROXY`` variables apply.
     - ``redact``: mask secrets in the result, events and logs (True; ``False`` only to debug).
+
+    Connections: without a ``client=`` or ``transport=``, runs in one process share pooled
+    clients, one per set of ``verify`` / ``cert`` / ``proxy`` settings (and proxy environment
+    variables); async runs per event loop, spread over several pools. A later run reuses the
+    open connections of an earlier one, and nothing else: the shared clients store no cookies
+    (each run has its own cookie jar) and hold no credentials (auth is applied per request from
+    the run's own settings). They are closed at interpreter exit (async ones when their event
+    loop shuts down). A ``client=`` is used as given; a ``transport=`` gets a client of its
+    own for that run.
     """
 
     servers: Mapping[str, str]
@@ -263,7 +281,11 @@ def run_workflow(
     with redactor.logging_filter():
         if client is not None:
             return drive_sync(run, client, auth=auth, messages=messages)
-        with make_client(dataclasses.replace(options, transport=transport)) as own:
+        options = dataclasses.replace(options, transport=transport)
+        pooled = shared_client(options)
+        if pooled is not None:
+            return drive_sync(run, pooled, auth=auth, messages=messages)
+        with make_client(options) as own:
             return drive_sync(run, own, auth=auth, messages=messages)
 
 
@@ -297,8 +319,11 @@ def run_workflows(
         check_inputs(plan, given.get(plan.workflow_id), options)
     prepared = [bind(plan, options) for plan in plans]
     with redactor.logging_filter(), contextlib.ExitStack() as stack:
-        sender = client or stack.enter_context(
-            make_client(dataclasses.replace(transport_options, transport=transport))
+        transport_options = dataclasses.replace(transport_options, transport=transport)
+        sender = (
+            client
+            or shared_client(transport_options)
+            or stack.enter_context(make_client(transport_options))
         )
         return [
             drive_sync(
@@ -328,6 +353,9 @@ async def arun_workflow(
         if client is not None:
             return await drive_async(run, client, auth=auth, messages=messages)
         options = dataclasses.replace(options, async_transport=transport)
+        pooled = shared_async_client(options)
+        if pooled is not None:
+            return await drive_async(run, pooled, auth=auth, messages=messages)
         async with make_async_client(options) as own:
             return await drive_async(run, own, auth=auth, messages=messages)
 

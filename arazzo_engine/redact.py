@@ -223,14 +223,38 @@ _active_runs = 0
 _attached: list[logging.Filterer] = []
 
 
+_PREFIXES = tuple(f"{n}." for n in _LOGGERS)
+#: The descendants found last time, with the size of the logger registry then and the names
+#: that were placeholders (loggers are never removed; a placeholder may become a logger).
+_known: tuple[int, list[logging.Logger], list[str]] = (-1, [], [])
+
+
+def _descendants() -> list[logging.Logger]:
+    """The existing loggers below the named ones (scanned again only when the registry grew
+    or a placeholder among them became a logger)."""
+    global _known
+    registry = logging.Logger.manager.loggerDict
+    size, loggers, placeholders = _known
+    if size == len(registry) and not any(
+        isinstance(registry.get(name), logging.Logger) for name in placeholders
+    ):
+        return loggers
+    loggers, placeholders = [], []
+    for name, logger in list(registry.items()):
+        if name.startswith(_PREFIXES):
+            if isinstance(logger, logging.Logger):
+                loggers.append(logger)
+            else:
+                placeholders.append(name)
+    _known = (len(registry), loggers, placeholders)
+    return loggers
+
+
 def _targets() -> list[logging.Filterer]:
     """The loggers and handlers the filter goes on: the named loggers, their descendants that
     exist now, and the handlers of all of these and of the root logger (records that
     propagate from any logger pass through those)."""
-    loggers: list[logging.Logger] = [logging.getLogger(name) for name in _LOGGERS]
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and name.startswith(tuple(f"{n}." for n in _LOGGERS)):
-            loggers.append(logger)
+    loggers = [logging.getLogger(name) for name in _LOGGERS] + _descendants()
     targets: list[logging.Filterer] = []
     for logger in [logging.getLogger(), *loggers]:
         if logger is not logging.getLogger():

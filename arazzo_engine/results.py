@@ -253,7 +253,7 @@ class RunResult:
     def to_html(self, document: Document | None = None) -> str:
         """The result as one self-contained HTML page (no network needed); with the
         ``document`` (a loaded `Document`), the workflow diagram with the path the run took.
-        See [`arazzo_engine.reports.html`][arazzo_engine.reports.html]."""
+        See [`to_html`][arazzo_engine.reports.html.to_html]."""
         from .reports.html import to_html
 
         return to_html([self], document=document)

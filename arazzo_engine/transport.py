@@ -1,4 +1,14 @@
-"""The HTTP clients a run sends with: one connection pool per run, shared by its steps.
+"""The HTTP clients a run sends with: pooled connections shared across runs, never their state.
+
+By default runs in one process share pooled clients (`shared_client`, `shared_async_client`),
+one per set of connection settings (verify, cert, proxy, trust_env and the proxy variables), so
+that a run after the first reuses its open connections instead of opening new ones. A shared
+client keeps no state between runs: its cookie jar refuses every cookie (a run's cookies live
+only in its own `RunCookies`), it has no auth and no default headers of a run (auth flows are
+applied per request from the run's own auth table). Async clients are per event loop and
+sharded, so that many concurrent runs do not queue on one connection pool's lock; they are
+closed when their loop shuts down (``asyncio.run`` finalises the loop's async generators). The
+synchronous ones are closed at interpreter exit.
 
 `TransportOptions` says how to connect: TLS verification (always on; ``verify`` may
 name a CA bundle file or directory, or be an `ssl.SSLContext`), a client certificate for
@@ -10,12 +20,17 @@ while a cookie a step sets explicitly (an ``in: cookie`` parameter) wins over th
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
 import functools
+import http.cookiejar
+import itertools
 import os
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +49,8 @@ __all__ = [
     "install_deadlines",
     "make_async_client",
     "make_client",
+    "shared_async_client",
+    "shared_client",
 ]
 
 #: A client certificate: a PEM file holding cert and key, or (cert, key) or
@@ -274,6 +291,215 @@ def make_async_client(options: TransportOptions) -> httpx.AsyncClient:
         raise TransportError(f"cannot set up the HTTP client: {exc}") from None
 
 
+# -- pooled clients shared across runs ---------------------------------------------------------
+
+
+class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that stores and returns nothing."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+
+class _NoCookies(httpx.Cookies):
+    """The cookies of a shared client: a jar that refuses everything, and no parsing of each
+    response's ``Set-Cookie`` for it (the run's own jar reads those)."""
+
+    def __init__(self) -> None:
+        super().__init__(http.cookiejar.CookieJar(policy=_RefuseAll()))
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Store nothing."""
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        """Add nothing."""
+
+
+def _stateless(client: httpx.Client | httpx.AsyncClient) -> None:
+    """No cookie jar that keeps anything: ``Set-Cookie`` answers go to the run's own jar."""
+    client.cookies = http.cookiejar.CookieJar(policy=_RefuseAll())  # kept as the jar itself
+    if isinstance(getattr(client, "_cookies", None), httpx.Cookies):
+        client._cookies = _NoCookies()  # the setter would copy it into a plain Cookies
+
+
+_PROXY_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+)
+
+#: How many async clients (connection pools) one event loop spreads its runs over.
+ASYNC_SHARDS = 8
+#: The most sets of connection settings with shared clients (per event loop for async ones);
+#: runs with yet other settings get a client of their own.
+MAX_SHARED_SETTINGS = 32
+
+_lock = threading.Lock()
+_sync_clients: dict[tuple[Any, ...], httpx.Client] = {}
+_LoopEntry = tuple[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], "_Shards"], AsyncGenerator[None, None]
+]
+_async_clients: dict[int, _LoopEntry] = {}
+
+
+class _Shards:
+    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
+        self.clients = clients
+        self.turn = itertools.cycle(range(len(clients)))
+
+    def pick(self) -> httpx.AsyncClient:
+        return self.clients[next(self.turn)]
+
+
+def _pool_key(options: TransportOptions) -> tuple[Any, ...] | None:
+    """What decides how a shared client connects (None: this run needs a client of its own)."""
+    if options.transport is not None or options.async_transport is not None:
+        return None
+    if isinstance(options.verify, ssl.SSLContext):  # the caller's mutable object: not shared
+        return None
+    environ = os.environ
+    variables = tuple(environ.get(name) for name in _PROXY_VARIABLES) if options.trust_env else ()
+    files: tuple[Any, ...] = ()
+    if options.verify is not None or options.cert is not None:
+        # a renewed CA bundle or client certificate on disk makes a new client, as before
+        cert = options.cert
+        named = [options.verify, *((cert,) if isinstance(cert, str) else (cert or ())[:2])]
+        files = tuple(_file_stamp(path) for path in named if path is not None)
+    return (
+        options.verify,
+        options.cert,
+        files,
+        options.proxy,
+        options.trust_env,
+        options.max_connections,
+        environ.get("SSL_CERT_FILE"),
+        environ.get("SSL_CERT_DIR"),
+        variables,
+    )
+
+
+def _file_stamp(path: Any) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def shared_client(options: TransportOptions) -> httpx.Client | None:
+    """The process's pooled synchronous client for these settings (made on first use), or None
+    when the options bring their own httpx transport or ``ssl.SSLContext``, or when
+    `MAX_SHARED_SETTINGS` other settings have shared clients already. It keeps no cookies and
+    no auth; do not close it (it is closed at interpreter exit)."""
+    key = _pool_key(options)
+    if key is None:
+        return None
+    client = _sync_clients.get(key)
+    if client is None or client.is_closed:
+        with _lock:
+            client = _sync_clients.get(key)
+            if client is None or client.is_closed:
+                if key not in _sync_clients and len(_sync_clients) >= MAX_SHARED_SETTINGS:
+                    return None
+                client = make_client(options)
+                _stateless(client)
+                _sync_clients[key] = client
+    return client
+
+
+def shared_async_client(options: TransportOptions) -> httpx.AsyncClient | None:
+    """A pooled asynchronous client of the running event loop for these settings, one of
+    `ASYNC_SHARDS` picked in turn, or None when the options bring their own transport. Like
+    `shared_client`, it keeps no cookies and no auth; do not close it."""
+    key = _pool_key(options)
+    if key is None:
+        return None
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio through anyio): a client of the run's own
+        return None
+    entry = _async_clients.get(id(loop))
+    shards = entry[1].get(key) if entry is not None and entry[0] is loop else None
+    if shards is None:
+        with _lock:
+            entry = _async_clients.get(id(loop))
+            if entry is None or entry[0] is not loop:
+                _forget_closed_loops()
+                entry = (loop, {}, _closer_for(loop))
+                _async_clients[id(loop)] = entry
+            shards = entry[1].get(key)
+            if shards is None:
+                if len(entry[1]) >= MAX_SHARED_SETTINGS:
+                    return None
+                clients = [make_async_client(options) for _ in range(ASYNC_SHARDS)]
+                for client in clients:
+                    _stateless(client)
+                shards = entry[1][key] = _Shards(clients)
+    return shards.pick()
+
+
+async def _close_with_loop(loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+    """Suspended for the loop's life; the loop finalises it when it shuts down (``asyncio.run``
+    calls ``shutdown_asyncgens`` before closing), and then the loop's shared clients are closed
+    while the loop can still close their connections politely."""
+    try:
+        yield
+    finally:
+        entry = _async_clients.get(id(loop))
+        if entry is not None and entry[0] is loop:
+            del _async_clients[id(loop)]
+            for shards in entry[1].values():
+                for client in shards.clients:
+                    await client.aclose()
+
+
+def _closer_for(loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+    """Start `_close_with_loop` up to its ``yield``, so the running loop tracks it."""
+    closer = _close_with_loop(loop)
+    step = closer.asend(None)
+    with contextlib.suppress(StopIteration):  # it stops at its yield at once
+        step.send(None)
+    return closer
+
+
+def _forget_closed_loops() -> None:
+    """Drop the clients of event loops that are closed (their connections cannot be used, nor
+    closed politely, any more: the sockets close as they are collected)."""
+    for number, (loop, _, _) in list(_async_clients.items()):
+        if loop.is_closed():
+            del _async_clients[number]
+
+
+def _forget_after_fork() -> None:
+    """In a forked child, the parent's connections are not ours to use (nor to close)."""
+    global _lock
+    _lock = threading.Lock()
+    _sync_clients.clear()
+    _async_clients.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+@atexit.register
+def close_shared_clients() -> None:
+    """Close every shared synchronous client and forget the async ones (at interpreter exit;
+    also usable in tests). A run after this makes new ones."""
+    with _lock:
+        clients = list(_sync_clients.values())
+        _sync_clients.clear()
+        _async_clients.clear()
+    for client in clients:
+        client.close()
+
+
 class RunCookies:
     """The cookie jar of one run (standard cookie rules: domain, path, expiry, secure). The
     drivers apply it to each request and store each response's cookies."""
@@ -283,6 +509,8 @@ class RunCookies:
 
     def apply(self, request: httpx.Request) -> None:
         """Add the jar's cookies for this URL; cookies the request already has win."""
+        if not self.jar.jar:  # nothing stored yet: nothing to add
+            return
         probe = httpx.Request(request.method, request.url)
         self.jar.set_cookie_header(probe)
         stored = probe.headers.get("cookie")
@@ -301,4 +529,6 @@ class RunCookies:
 
     def extract(self, response: httpx.Response) -> None:
         """Store the response's ``Set-Cookie`` cookies."""
+        if "set-cookie" not in response.headers:
+            return
         self.jar.extract_cookies(response)

@@ -2,7 +2,9 @@
 
 Each measurement starts a new Python process, as a CI job or a shell script would:
 
-* ``arazzo-engine run specs/arazzo/...yml publish-image --inputs ... --json``;
+* ``arazzo-engine run specs/arazzo/...yml publish-image --inputs ... --json`` (the CLI's default
+  ``--contract warn`` checks each response with openapi-core);
+* the same with ``--contract off`` (what the run costs without the contract check);
 * the same after the document changed (a copy whose bytes differ, so no cache can help);
 * a script doing the same three calls with boto3;
 * a script doing them with httpx + botocore's signer.
@@ -10,6 +12,10 @@ Each measurement starts a new Python process, as a CI job or a shell script woul
 All against the local ECR-compatible server, credentials and endpoint from ``AWS_*`` variables.
 Prints the median wall time of ``--runs`` starts of each and the ratios to boto3. A measurement,
 not a test.
+
+Every process may read and write bytecode caches (``PYTHONDONTWRITEBYTECODE`` is dropped, and
+the package is byte-compiled first), as for a package installed from a wheel: otherwise the
+engine's own modules would be compiled from source at every start while boto3's would not.
 
     python benchmarks/bench_cold_start.py [--runs 10]
 """
@@ -84,9 +90,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     cli = [sys.executable, "-m", "arazzo_engine", "run"]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "arazzo_engine")], check=True
+    )
     with local_server() as endpoint, tempfile.TemporaryDirectory() as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(aws_environment(endpoint))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         boto3_script = Path(folder) / "boto3_calls.py"
         boto3_script.write_text(BOTO3_SCRIPT)
         raw_script = Path(folder) / "raw_calls.py"
@@ -95,10 +105,17 @@ def main() -> None:
         shutil.copytree(ROOT / "specs", specs)
         changed = specs / "arazzo" / SPEC.name
         inputs = ["--inputs", str(INPUTS_FILE), "--json"]
-        times: dict[str, list[float]] = {"cli": [], "changed": [], "boto3": [], "raw": []}
+        times: dict[str, list[float]] = {
+            "cli": [],
+            "off": [],
+            "changed": [],
+            "boto3": [],
+            "raw": [],
+        }
         for index in range(args.runs + 1):  # the first round warms the OS caches
             round_times = {
                 "cli": _time([*cli, str(SPEC), "publish-image", *inputs], env),
+                "off": _time([*cli, str(SPEC), "publish-image", *inputs, "--contract", "off"], env),
                 "boto3": _time([sys.executable, str(boto3_script), str(INPUTS_FILE)], env),
                 "raw": _time([sys.executable, str(raw_script), str(INPUTS_FILE)], env),
             }
@@ -119,6 +136,10 @@ def main() -> None:
     print(
         f"arazzo-engine run ... --json                  {median['cli']:7.0f}   "
         f"{median['cli'] / boto3:.2f}x"
+    )
+    print(
+        f"arazzo-engine run ... --json --contract off   {median['off']:7.0f}   "
+        f"{median['off'] / boto3:.2f}x"
     )
     print(
         f"arazzo-engine run ... --json, changed document {median['changed']:6.0f}   "

@@ -31,26 +31,28 @@ async def raw_run(client: httpx.AsyncClient, endpoint: str) -> None:
         response.json()
 
 
-async def throughput(n: int, rounds: int, endpoint: str, engine: bool) -> float:
-    """Runs per second (median over rounds, after one warm-up round)."""
+async def throughput(n: int, rounds: int, endpoint: str) -> tuple[float, float]:
+    """Runs per second of raw httpx and of the engine (medians over rounds, after one warm-up
+    round each), the two taking turns round by round so both see the same machine load."""
     clients = [httpx.AsyncClient() for _ in range((n + 3) // 4)]
-    rates = []
+    raw_rates: list[float] = []
+    engine_rates: list[float] = []
     try:
         for _ in range(rounds + 1):
             start = time.perf_counter()
-            if engine:
-                results = await asyncio.gather(
-                    *(arun_workflow(str(SPEC), "publish-image", INPUTS) for _ in range(n))
-                )
-                if not all(r.success for r in results):
-                    raise SystemExit(next(r.error for r in results if not r.success))
-            else:
-                await asyncio.gather(*(raw_run(clients[i // 4], endpoint) for i in range(n)))
-            rates.append(n / (time.perf_counter() - start))
+            await asyncio.gather(*(raw_run(clients[i // 4], endpoint) for i in range(n)))
+            raw_rates.append(n / (time.perf_counter() - start))
+            start = time.perf_counter()
+            results = await asyncio.gather(
+                *(arun_workflow(str(SPEC), "publish-image", INPUTS) for _ in range(n))
+            )
+            engine_rates.append(n / (time.perf_counter() - start))
+            if not all(r.success for r in results):
+                raise SystemExit(next(r.error for r in results if not r.success))
     finally:
         for client in clients:
             await client.aclose()
-    return statistics.median(rates[1:])
+    return statistics.median(raw_rates[1:]), statistics.median(engine_rates[1:])
 
 
 def main() -> None:
@@ -62,8 +64,7 @@ def main() -> None:
     print(f"{n} concurrent runs x {args.rounds} rounds, runs per second (median)")
     for latency in (0.0, 0.020):
         with local_server(latency) as endpoint, environment(aws_environment(endpoint)):
-            raw = asyncio.run(throughput(n, args.rounds, endpoint, engine=False))
-            engine = asyncio.run(throughput(n, args.rounds, endpoint, engine=True))
+            raw, engine = asyncio.run(throughput(n, args.rounds, endpoint))
         print(
             f"server latency {latency * 1000:3.0f} ms: raw httpx (AsyncClient per 4 tasks) "
             f"{raw:7.1f}/s, arun_workflow {engine:7.1f}/s, engine/raw {engine / raw:.2f}x"

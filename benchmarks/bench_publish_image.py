@@ -10,7 +10,8 @@ Against a fast local ECR-compatible server (stdlib, canned answers), in one proc
 * a two-call JSON workflow (create an item, read it back) from a JSON document path, against
   raw httpx doing the same two calls.
 
-Prints the median time per run and the ratio to the raw baseline. A measurement, not a test.
+The cases take turns, in a new (seeded) order each round. Prints the median time per run and
+the ratio to the raw baseline. A measurement, not a test.
 
     python benchmarks/bench_publish_image.py [--runs 300]
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import random
 import statistics
 import tempfile
 import time
@@ -104,8 +106,11 @@ def measure(runs: int, endpoint: str, folder: Path) -> None:
         for case in cases.values():
             case()
     gc.collect()
+    order = list(cases.items())
+    shuffle = random.Random(0).shuffle
     for _ in range(runs):  # interleaved, so every path sees the same machine state
-        for name, case in cases.items():
+        shuffle(order)  # in a new order each time: no case always follows the same one
+        for name, case in order:
             start = time.perf_counter()
             case()
             times[name].append(time.perf_counter() - start)

@@ -263,8 +263,11 @@ class CredentialStore:
                             str(key) if key else None,
                             str(password) if password else None,
                         )
-        for name, value in self.environ.items():
-            if name.startswith("ARAZZO_AUTH_") and name.endswith("_CERT") and value:
+        for name in list(self.environ):  # names first: reading every value costs more
+            if not (name.startswith("ARAZZO_AUTH_") and name.endswith("_CERT")):
+                continue
+            value = self.environ.get(name)
+            if value:
                 key = self.environ.get(name[: -len("CERT")] + "KEY")
                 password = self.environ.get(name[: -len("CERT")] + "KEY_PASSWORD")
                 return value, key, password

@@ -4,17 +4,32 @@ The schemas (``validation/schemas/arazzo-1.0.json`` and ``arazzo-1.1.json``) are
 the specification text. They accept what the specification allows and the official schemas reject
 (a Criterion ``type`` given as an Expression Type Object, any JSON value as a Payload
 Replacement or Parameter ``value``).
+
+A clean verdict is remembered on disk, so that a fresh process running an unchanged document
+does not pay for the check (nor for importing jsonschema): an empty file named by the SHA-256
+of the document's address and text, the schema, and the source of the loader and this module,
+in ``$XDG_CACHE_HOME/arazzo-engine/`` (``~/.cache/arazzo-engine/``; ``ARAZZO_CACHE_DIR`` to
+choose another folder). Only "no problems"
+is recorded (a document with problems is checked again, to say where); any change of the text,
+the schema or the checking code is another name. The folder is made private (0700) and a file
+is trusted only if the current user owns it and nobody else may write it; files are written
+under a temporary name and renamed into place. ``ARAZZO_CACHE=0`` turns it off.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
+import stat
+import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from ..document.cache import cache_enabled
 from ..document.loader import LoadedText, pointer_join
 
 if TYPE_CHECKING:  # jsonschema is imported when a document is first checked
@@ -210,9 +225,72 @@ def _errors(data: Any, version: str) -> Iterator[ValidationError]:
     yield from _validator(version).iter_errors(data)
 
 
+def verdict_folder() -> str:
+    """Where clean verdicts are kept (see the module docstring)."""
+    chosen = os.environ.get("ARAZZO_CACHE_DIR")
+    if chosen:
+        return chosen
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "arazzo-engine")
+
+
+@functools.lru_cache(maxsize=2)
+def _salt(version: str) -> bytes:
+    """What a verdict depends on besides the text: the schema, the loader that turns the text
+    into data and this checking code."""
+    from ..document import loader
+
+    folder = resources.files("arazzo_engine").joinpath("validation").joinpath("schemas")
+    digest = hashlib.sha256(folder.joinpath(f"arazzo-{version}.json").read_bytes())
+    for module in (__file__, loader.__file__):
+        with open(module, "rb") as source:
+            digest.update(source.read())
+    return digest.digest()
+
+
+def _verdict_path(loaded: LoadedText, version: str) -> str | None:
+    if not loaded.text or not cache_enabled():
+        return None
+    digest = hashlib.sha256(_salt(version))
+    digest.update(loaded.uri.encode("utf-8", "surrogatepass") + b"\0")  # JSON or YAML reading
+    digest.update(loaded.text.encode("utf-8", "surrogatepass"))
+    return os.path.join(verdict_folder(), f"schema-ok-{digest.hexdigest()}")
+
+
+def _known_clean(path: str) -> bool:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    owner_ok = getuid is None or info.st_uid == getuid()
+    return owner_ok and stat.S_ISREG(info.st_mode) and not info.st_mode & 0o022
+
+
+def _remember_clean(path: str) -> None:
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".schema-ok-", dir=folder)
+        os.close(handle)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only or full disk: the verdict is simply not kept
+
+
 def check_structure(loaded: LoadedText) -> list[Problem]:
     """Every JSON Schema violation of the document, each at its instance pointer."""
     version = schema_version(loaded.data)
+    remembered = _verdict_path(loaded, version)
+    if remembered is not None and _known_clean(remembered):
+        return []
+    problems = _check(loaded, version)
+    if remembered is not None and not problems:
+        _remember_clean(remembered)
+    return problems
+
+
+def _check(loaded: LoadedText, version: str) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for error in _errors(loaded.data, version):

@@ -23,6 +23,7 @@ used first out). Turn it off with ``load(..., cache=False)`` or the environment 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import stat
@@ -164,6 +165,28 @@ def current_identity(path: str) -> FileIdentity | None:
 Dependencies = tuple[tuple[str, "FileIdentity | None"], ...]
 
 
+def _still_valid(deps: Dependencies) -> Dependencies | None:
+    """``deps`` if every file is unchanged (None if one changed). A file that was racy when it
+    was read, and whose content check still matches now that its status has settled, comes
+    back marked settled: a later edit changes its status-change time, so the next reuse needs
+    only a ``stat`` (instead of reading and hashing the file every time)."""
+    upgraded: list[tuple[str, FileIdentity | None]] = []
+    changed = False
+    for path, identity in deps:
+        if identity is None or identity.settled:
+            if not unchanged(path, identity):
+                return None
+        else:
+            current = current_identity(path)
+            if current is None or not identity.matches(current):
+                return None
+            if current.ctime_ns < time.time_ns() - _SETTLE_NS:
+                identity = dataclasses.replace(identity, settled=True)
+                changed = True
+        upgraded.append((path, identity))
+    return tuple(upgraded) if changed else deps
+
+
 class _Lru:
     def __init__(self, size: int) -> None:
         self.size = size
@@ -177,7 +200,12 @@ class _Lru:
                 return None
             self.items.move_to_end(key)
         deps, value = found
-        if all(unchanged(path, identity) for path, identity in deps):
+        checked = _still_valid(deps)
+        if checked is not None:
+            if checked is not deps:  # racy files found settled: plain stat checks from now on
+                with self.lock:
+                    if self.items.get(key) is found:
+                        self.items[key] = (checked, value)
             return value
         with self.lock:
             if self.items.get(key) is found:

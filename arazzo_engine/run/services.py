@@ -37,10 +37,92 @@ def _inputs_validator(plan: WorkflowPlan) -> Any:
     return validator
 
 
+#: Keywords that never change whether an instance is valid.
+_ANNOTATIONS = frozenset(
+    {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly"}
+)
+_PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum", "format"}
+_OBJECT_KEYWORDS = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
+
+
+def _is_type(value: Any, name: str) -> bool:
+    """JSON Schema's type test, for the types of `_simple_schema` (booleans are no numbers,
+    ``1.0`` is an integer)."""
+    if name == "string":
+        return isinstance(value, str)
+    if name == "boolean":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if name == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return isinstance(value, (int, float))  # "number"
+
+
+def _simple_property(schema: Any) -> bool:
+    if not isinstance(schema, dict) or not set(schema) <= _PROPERTY_KEYWORDS:
+        return False
+    if schema.get("type") not in (None, "string", "boolean", "integer", "number"):
+        return False
+    if "format" in schema and schema["format"] != "password":  # an annotation, never checked
+        return False
+    enum = schema.get("enum")
+    return enum is None or (isinstance(enum, list) and all(isinstance(e, str) for e in enum))
+
+
+def _simple_schema(schema: Any) -> bool:
+    """A schema of the common kind: an object of scalar properties (type, string enums,
+    required names, additionalProperties true/false). Anything else goes to jsonschema."""
+    if not isinstance(schema, dict) or not set(schema) <= _OBJECT_KEYWORDS:
+        return False
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    return (
+        schema.get("type") == "object"
+        and isinstance(properties, dict)
+        and all(_simple_property(p) for p in properties.values())
+        and isinstance(required, list)
+        and all(isinstance(name, str) for name in required)
+        and schema.get("additionalProperties", True) in (True, False)
+    )
+
+
+def _surely_valid(schema: dict[str, Any], inputs: Any) -> bool:
+    """True when ``inputs`` satisfy a `_simple_schema` for certain (False: let jsonschema
+    decide, and word the problems)."""
+    if type(inputs) is not dict:
+        return False
+    properties: dict[str, Any] = schema.get("properties", {})
+    if any(name not in inputs for name in schema.get("required", [])):
+        return False
+    if schema.get("additionalProperties", True) is False and not set(inputs) <= set(properties):
+        return False
+    for name, value in inputs.items():
+        rule = properties.get(name)
+        if rule is None:
+            continue
+        kind = rule.get("type")
+        if kind is not None and not _is_type(value, kind):
+            return False
+        if "enum" in rule and not (isinstance(value, str) and value in rule["enum"]):
+            return False
+    return True
+
+
 def inputs_problems(plan: WorkflowPlan, inputs: Mapping[str, Any]) -> list[str]:
     """Where ``inputs`` break the workflow's inputs schema (``inputs/<path>: message``), in
-    path order; raises InputError when the schema itself is not valid JSON Schema."""
+    path order; raises InputError when the schema itself is not valid JSON Schema.
+
+    Inputs that plainly satisfy a simple schema (an object of scalar properties) are accepted
+    without jsonschema (which a short-lived process then need not import); every other schema,
+    and any inputs that may not satisfy it, are validated by jsonschema."""
     if not plan.inputs_schema:
+        return []
+    key = ("inputs-simple", plan.workflow_id)
+    simple = plan.document.cache.get(key)
+    if simple is None:
+        simple = plan.document.cache[key] = _simple_schema(plan.inputs_schema)
+    if simple and _surely_valid(plan.inputs_schema, inputs):
         return []
     validator = _inputs_validator(plan)
     problems = []

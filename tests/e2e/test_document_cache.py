@@ -65,6 +65,28 @@ def test_a_settled_file_edited_with_its_mtime_restored_is_seen(
     assert load(pets) is second
 
 
+def test_a_racy_file_becomes_settled_once_checked_and_edits_are_still_seen(
+    pets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read right after a change is content-checked on reuse; once its status has
+    settled, a matching check marks it settled (reuse by metadata), and an edit is still seen."""
+    from arazzo_engine.document import cache
+
+    monkeypatch.setattr(cache, "_SETTLE_NS", 10**18)  # every file is racy when read
+    first = load(pets)
+    entries = list(cache.documents.items.values())
+    assert entries and not any(i is not None and i.settled for _, i in entries[0][0])
+    monkeypatch.setattr(cache, "_SETTLE_NS", -(10**12))  # ... and settled now
+    assert load(pets) is first
+    deps = next(iter(cache.documents.items.values()))[0]
+    assert all(i is not None and i.settled for _, i in deps)
+    assert load(pets) is first
+    time.sleep(0.05)  # past the file system's timestamp tick
+    _edit_keeping_size_and_mtime(pets, "title: Pets flows", "title: Bird flows")
+    second = load(pets)
+    assert second is not first and second.data["info"]["title"] == "Bird flows"
+
+
 def test_an_edited_source_is_always_seen(pets: Path) -> None:
     first = load(pets)
     source = pets.parent / "pets.openapi.yaml"
