@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import arun_workflow, resolve_urls, runnable_document
+from ..document.loader import walk_pointer
 from ..document.model import Document, load
 from ..errors import ArazzoError, DocumentError, InputError
 from ..redact import Redactor, is_secret_schema
@@ -110,19 +111,6 @@ def _secret_property(schema: Mapping[str, Any] | None, name: str) -> bool:
     return isinstance(props, Mapping) and is_secret_schema(props.get(name))
 
 
-def _pointer(root: Any, pointer: str) -> Any:
-    node = root
-    for raw in pointer.split("/")[1:] if pointer else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(pointer)
-    return node
-
-
 def resolve_refs(schema: Any, document: Mapping[str, Any], where: str) -> Any:
     """``schema`` with every local ``$ref`` replaced by what it points to.
 
@@ -148,7 +136,7 @@ def resolve_refs(schema: Any, document: Mapping[str, Any], where: str) -> Any:
             return rest  # recursion: any value from here
         for base in (document, root):
             try:
-                target = _pointer(base, ref[1:])
+                target = walk_pointer(base, ref[1:])
             except KeyError:
                 continue
             resolved = walk(target, (*seen, ref))

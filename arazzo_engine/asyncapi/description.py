@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..document.loader import LoadedText, load_text, pointer_join, resolve_reference
+from ..document.loader import (
+    LoadedText,
+    load_text,
+    pointer_join,
+    resolve_reference,
+    walk_pointer,
+)
 from ..errors import BindingError, DocumentError, ExpressionError, Location
 from ..expressions.context import Unresolved
 from ..expressions.pointer import resolve_pointer
@@ -295,22 +301,16 @@ class AsyncAPIDescription:
         return found
 
     def _at(self, doc: LoadedText, pointer: str, where: Location) -> Any:
-        node: Any = doc.data
         if pointer in ("", "/"):
-            return node
+            return doc.data
         if not pointer.startswith("/"):
             raise DocumentError(f"{pointer!r} is not a JSON Pointer", where)
-        for raw in pointer[1:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise DocumentError(
-                    f"reference target {pointer!r} does not exist in {doc.uri}", where
-                )
-        return node
+        try:
+            return walk_pointer(doc.data, pointer)
+        except KeyError:
+            raise DocumentError(
+                f"reference target {pointer!r} does not exist in {doc.uri}", where
+            ) from None
 
     def deref(self, node: _Node) -> _Node:
         """Follow ``$ref`` chains (local and relative-file) to a value that is not a reference."""

@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlparse
@@ -166,6 +167,24 @@ def pointer_join(base: str, token: str | int) -> str:
     """Append one reference token to a JSON Pointer, escaping it per RFC 6901."""
     text = str(token).replace("~", "~0").replace("/", "~1")
     return f"{base}/{text}"
+
+
+def walk_pointer(node: Any, pointer: str) -> Any:
+    """The value at JSON Pointer ``pointer`` inside parsed data (``""`` is ``node`` itself).
+
+    Each ``/``-separated token after the first ``/`` is unescaped (``~1`` -> ``/``, ``~0`` ->
+    ``~``) and names a mapping key or a decimal array index. Raises `KeyError` (carrying the
+    pointer) when a token names nothing; callers turn that into their own located error.
+    """
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise KeyError(pointer)
+    return node
 
 
 def _build(text: str, positions: dict[str, tuple[int, int]] | None) -> Any:

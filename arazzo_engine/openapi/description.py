@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document.loader import LoadedText, pointer_join
+from ..document.loader import LoadedText, pointer_join, walk_pointer
 from ..errors import BindingError, DocumentError, Location
 
 __all__ = ["HTTP_METHODS", "OpenAPIDescription", "Operation", "Parameter"]
@@ -106,21 +106,15 @@ class OpenAPIDescription:
 
     def at_pointer(self, pointer: str, referrer: str = "") -> Any:
         """The node at a JSON Pointer into this description."""
-        node: Any = self.data
         if pointer in ("", "/"):
-            return node
-        for raw in pointer.lstrip("/").split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise DocumentError(
-                    f"JSON Pointer {pointer!r} does not resolve in source {self.name!r}",
-                    self.loaded.location(referrer),
-                )
-        return node
+            return self.data
+        try:
+            return walk_pointer(self.data, "/" + pointer.lstrip("/"))
+        except KeyError:
+            raise DocumentError(
+                f"JSON Pointer {pointer!r} does not resolve in source {self.name!r}",
+                self.loaded.location(referrer),
+            ) from None
 
     # -- index ----------------------------------------------------------------------------
 
