@@ -339,6 +339,11 @@ class AsyncAPIDescription:
             value = node.value[key]
         return self.deref(_Node(value, node.doc, pointer_join(node.pointer, key)))
 
+    def _bindings(self, node: _Node) -> Mapping[str, Any]:
+        """The ``bindings`` object of a server, channel, operation or message (``{}`` if none)."""
+        bindings = self._child(node, "bindings").value
+        return bindings if isinstance(bindings, dict) else {}
+
     def _mapping(self, node: _Node, key: str) -> list[tuple[str, _Node]]:
         child = self._child(node, key)
         if child.value is None:
@@ -427,7 +432,6 @@ class AsyncAPIDescription:
                     raise DocumentError(f"server {name!r} needs a 'host'", node.where())
                 host, pathname = raw_host, value.get("pathname")
             version = value.get("protocolVersion")
-            bindings = self._child(node, "bindings").value
             self.servers[name] = Server(
                 name=name,
                 host=host,
@@ -437,7 +441,7 @@ class AsyncAPIDescription:
                 pathname=pathname if isinstance(pathname, str) else None,
                 variables=variables,
                 security=self._security(node),
-                bindings=bindings if isinstance(bindings, dict) else {},
+                bindings=self._bindings(node),
             )
 
     def _channel_servers(self, node: _Node) -> tuple[Server, ...]:
@@ -488,7 +492,6 @@ class AsyncAPIDescription:
             )
         payload = self._schema_of(node, "payload")
         headers = self._schema_of(node, "headers")
-        bindings = self._child(node, "bindings").value
         content_type = value.get("contentType", self.default_content_type)
         message = MessageDefinition(
             name=str(value.get("name") or name),
@@ -497,7 +500,7 @@ class AsyncAPIDescription:
             headers=headers,
             content_type=content_type if isinstance(content_type, str) else None,
             correlation_id=correlation,
-            bindings=bindings if isinstance(bindings, dict) else {},
+            bindings=self._bindings(node),
         )
         self._messages[key] = message
         return message
@@ -539,7 +542,6 @@ class AsyncAPIDescription:
             if used not in parameters:
                 parameters[used] = {}
         messages = tuple(self._message(msg, key) for key, msg in self._mapping(node, "messages"))
-        bindings = self._child(node, "bindings").value
         channel = Channel(
             name=name,
             pointer=node.pointer,
@@ -547,7 +549,7 @@ class AsyncAPIDescription:
             parameters=parameters,
             messages=messages,
             servers=self._channel_servers(node),
-            bindings=bindings if isinstance(bindings, dict) else {},
+            bindings=self._bindings(node),
         )
         self._channels_by_node[(node.doc.uri, node.pointer)] = channel
         return channel
@@ -597,7 +599,6 @@ class AsyncAPIDescription:
                 if reply_messages is None:
                     reply_messages = reply_channel.messages if reply_channel else ()
                 reply = Reply(reply_channel, location, reply_messages)
-            bindings = self._child(node, "bindings").value
             self.operations[operation_id] = AsyncOperation(
                 source_name=self.name,
                 operation_id=operation_id,
@@ -606,7 +607,7 @@ class AsyncAPIDescription:
                 channel=channel,
                 messages=messages if messages else channel.messages,
                 reply=reply,
-                bindings=bindings if isinstance(bindings, dict) else {},
+                bindings=self._bindings(node),
                 security=self._security(node),
             )
 
@@ -635,7 +636,6 @@ class AsyncAPIDescription:
                         messages.append(self._message(item, item.pointer.rsplit("/", 1)[-1]))
                 elif msg.value is not None:
                     messages.append(self._message(msg, msg.pointer.rsplit("/", 1)[-1]))
-            bindings = self._child(node, "bindings").value
             channel = Channel(
                 name=address,
                 pointer=node.pointer,
@@ -643,12 +643,11 @@ class AsyncAPIDescription:
                 parameters=parameters,
                 messages=tuple({m.pointer: m for m in messages}.values()),
                 servers=self._channel_servers(node),
-                bindings=bindings if isinstance(bindings, dict) else {},
+                bindings=self._bindings(node),
             )
             self.channels[address] = channel
             for verb, action, op in found:
                 operation_id = op.value.get("operationId") or f"{verb} {address}"
-                op_bindings = self._child(op, "bindings").value
                 self.operations[str(operation_id)] = AsyncOperation(
                     source_name=self.name,
                     operation_id=str(operation_id),
@@ -657,7 +656,7 @@ class AsyncAPIDescription:
                     channel=channel,
                     messages=channel.messages,
                     reply=None,
-                    bindings=op_bindings if isinstance(op_bindings, dict) else {},
+                    bindings=self._bindings(op),
                     security=self._security(op),
                 )
 
