@@ -39,7 +39,7 @@ from ..openapi.description import OpenAPIDescription
 from .binder import Unbound, bind_workflow
 from .checks import check_semantics
 from .plan import ActionPlan, BodyPlan, ParameterPlan, StepPlan, WorkflowPlan
-from .problems import Problem, Report
+from .problems import Problem, Report, reachable
 from .structural import check_structure, schema_version
 
 __all__ = [
@@ -180,22 +180,11 @@ def _bind(model: Document, checks_operations: Any, grammar: Any, so_far: Report)
     # A workflow is refused when one it reaches is refused for an unreadable source.
     for workflow_id in list(compilation.plans):
         if compilation.refused.get(workflow_id) is None:
-            for other in sorted(_reach(workflow_id, so_far.calls)):
+            for other in sorted(reachable(workflow_id, so_far.calls) - {workflow_id}):
                 if other in compilation.refused:
                     compilation.refused[workflow_id] = compilation.refused[other]
                     break
     return compilation
-
-
-def _reach(start: str, calls: Any) -> set[str]:
-    seen = {start}
-    stack = [start]
-    while stack:
-        for nxt in calls.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen - {start}
 
 
 def _compile(

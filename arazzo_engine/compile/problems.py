@@ -96,7 +96,7 @@ class Report:
         Those are the document-level errors, the workflow's own errors, and the errors of every
         local workflow it depends on, calls or transfers to (transitively).
         """
-        reach = _reachable(workflow_id, self.calls)
+        reach = reachable(workflow_id, self.calls)
         return [p for p in self.errors if p.workflow_id is None or p.workflow_id in reach]
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,7 +122,8 @@ class Report:
         )
 
 
-def _reachable(start: str, calls: Mapping[str, Iterable[str]]) -> set[str]:
+def reachable(start: str, calls: Mapping[str, Iterable[str]]) -> set[str]:
+    """``start`` and every workflow it reaches through ``calls`` (workflow -> those it calls)."""
     seen = {start}
     stack = [start]
     while stack:
