@@ -164,6 +164,21 @@ def start_mqtt(
     return broker
 
 
+def _launch(protocol: str, port: int, args: list[str], log: Path, lifetime: float) -> LocalBroker:
+    """Run a broker binary (under ``timeout`` so it stops itself after ``lifetime`` seconds,
+    when coreutils has it), its output in ``log``, and wait until it listens on ``port``."""
+    timeout = shutil.which("timeout")
+    if timeout is not None:
+        args = [timeout, str(int(lifetime)), *args]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    broker = LocalBroker(protocol, port, process, workdir=log.parent, log=log)
+    broker.wait_ready()
+    return broker
+
+
 def start_nats(
     *,
     user: str | None = None,
@@ -189,17 +204,7 @@ def start_nats(
         args += ["--tls", "--tlscert", tls[0], "--tlskey", tls[1]]
         if client_ca is not None:
             args += ["--tlsverify", "--tlscacert", client_ca]
-    timeout = shutil.which("timeout")
-    if timeout is not None:
-        args = [timeout, str(int(lifetime)), *args]
-    log = workdir / "nats.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    broker = LocalBroker("nats", port, process, workdir=workdir, log=log)
-    broker.wait_ready()
-    return broker
+    return _launch("nats", port, args, workdir / "nats.log", lifetime)
 
 
 def start_mosquitto(
@@ -229,17 +234,7 @@ def start_mosquitto(
     os.chmod(workdir, 0o755)
     os.chmod(config, 0o644)
     args = [binary, "-c", str(config)]
-    timeout = shutil.which("timeout")
-    if timeout is not None:
-        args = [timeout, str(int(lifetime)), *args]
-    log = workdir / "mosquitto.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    broker = LocalBroker("mqtt", port, process, workdir=workdir, log=log)
-    broker.wait_ready()
-    return broker
+    return _launch("mqtt", port, args, workdir / "mosquitto.log", lifetime)
 
 
 def _serve_mqtt(config_path: str, lifetime: float) -> None:  # pragma: no cover - child process
