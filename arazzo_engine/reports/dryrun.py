@@ -44,6 +44,7 @@ from ..requests import (
 from ..run.context import RunMemory, StepContext, WorkflowState
 from ..run.core import RunOptions, learn_secret_inputs, with_defaults
 from ..run.setup import bind_for_dry_run
+from .graph import short_target
 
 __all__ = ["DryStep", "dry_run", "format_dry_run"]
 
@@ -288,20 +289,11 @@ def dry_run(
     return found
 
 
-def _target(target: str) -> str:
-    """``POST /#X-Amz-Target=... (putImage)`` shown as ``POST / (putImage)``."""
-    if "#" not in target:
-        return target
-    head, _, rest = target.partition("#")
-    operation = rest.rsplit(" (", 1)[1] if " (" in rest else ""
-    return f"{head} ({operation}" if operation else head
-
-
 def format_dry_run(plan: WorkflowPlan, steps: list[DryStep]) -> list[str]:
     """The console account of a dry run (plain text, 80 columns)."""
     lines = [f"workflow {plan.workflow_id} (dry run: nothing is sent)"]
     for dry in steps:
-        lines.append(f"  step {dry.step_id}  {_target(dry.target)}")
+        lines.append(f"  step {dry.step_id}  {short_target(dry.target)}")
         if dry.method and dry.url:
             lines.append(_URL_MARK + f"     {dry.method} {dry.url}")
         for name, value in dry.headers:
