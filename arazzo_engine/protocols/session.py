@@ -22,7 +22,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -158,50 +158,69 @@ class MessageSession:
         started = self._clock()
         if command.subscription in self._subscriptions:
             return Failure(f"subscription {command.subscription!r} already exists", started)
-        try:
-            connection = await self._connection(command.protocol, command.server, command.auth)
+
+        async def listen(connection: Connection) -> _Subscription:
             entry = _Subscription(command, connection, None, self._limit)
-            entry.handle = await asyncio.wait_for(
-                connection.subscribe(command.address, entry.deliver, dict(command.bindings)),
-                self._connect_timeout,
+            entry.handle = await connection.subscribe(
+                command.address, entry.deliver, dict(command.bindings)
             )
-        except (BrokerError, ConfigurationError) as exc:
-            return Failure(str(exc), started, self._clock() - started)
-        except asyncio.TimeoutError:
-            return Failure(
-                f"subscribing to {command.address!r} on {redact_url(command.server)} took "
-                f"longer than {self._connect_timeout:g}s",
-                started,
-                self._clock() - started,
-            )
+            return entry
+
+        entry = await self._on_broker(
+            command,
+            listen,
+            self._connect_timeout,
+            f"subscribing to {command.address!r} on {redact_url(command.server)} took "
+            f"longer than {self._connect_timeout:g}s",
+            started,
+        )
+        if isinstance(entry, Failure):
+            return entry
         self._subscriptions[command.subscription] = entry
         return Subscribed(self._clock())
 
     async def publish(self, command: Publish) -> Published | Failure:
         """Hand a message to the broker; answer `Published` once the broker has it."""
         started = self._clock()
+
+        async def hand_over(connection: Connection) -> None:
+            await connection.publish(
+                command.address,
+                command.headers,
+                command.payload,
+                command.content_type,
+                dict(command.bindings),
+            )
+
+        failed = await self._on_broker(
+            command,
+            hand_over,
+            command.timeout,
+            f"the broker did not take the message for {command.address!r} within "
+            f"{command.timeout:g}s",
+            started,
+        )
+        if isinstance(failed, Failure):
+            return failed
+        return Published(started, self._clock() - started, command.headers, command.payload)
+
+    async def _on_broker(
+        self,
+        command: Subscribe | Publish,
+        act: Callable[[Connection], Awaitable[T]],
+        timeout: float,
+        late: str,
+        started: float,
+    ) -> T | Failure:
+        """``act`` on the command's connection within ``timeout`` seconds; a broker or
+        configuration problem, or the broker taking longer (``late``), as `Failure`."""
         try:
             connection = await self._connection(command.protocol, command.server, command.auth)
-            await asyncio.wait_for(
-                connection.publish(
-                    command.address,
-                    command.headers,
-                    command.payload,
-                    command.content_type,
-                    dict(command.bindings),
-                ),
-                command.timeout,
-            )
+            return await asyncio.wait_for(act(connection), timeout)
         except (BrokerError, ConfigurationError) as exc:
             return Failure(str(exc), started, self._clock() - started)
         except asyncio.TimeoutError:
-            return Failure(
-                f"the broker did not take the message for {command.address!r} within "
-                f"{command.timeout:g}s",
-                started,
-                self._clock() - started,
-            )
-        return Published(started, self._clock() - started, command.headers, command.payload)
+            return Failure(late, started, self._clock() - started)
 
     async def receive(self, command: Receive) -> Message | Failure:
         """The next unanswered message of the subscription, or `Failure` after the timeout."""
