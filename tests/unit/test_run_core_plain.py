@@ -87,6 +87,19 @@ def _child(binding: str) -> dict[str, object]:
     return found
 
 
+def _document(tmp_path: Path, name: str, workflows: str) -> Path:
+    """An Arazzo document ``name`` in ``tmp_path`` over the conformance API (copied beside it),
+    with these ``workflows`` (YAML, indented as written in the test)."""
+    (tmp_path / "api.yaml").write_text(OPENAPI.read_text())
+    path = tmp_path / name
+    path.write_text(
+        "arazzo: 1.0.1\n"
+        'info: {title: t, version: "1"}\n'
+        "sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]\n" + dedent(workflows)
+    )
+    return path
+
+
 def test_the_core_runs_bare_without_httpx_or_jsonschema() -> None:
     """The binding is made here (it resolves AWS settings and builds the SigV4 flow, which
     needs httpx and botocore); the child gets it as plain JSON. What the child proves: loading
@@ -131,15 +144,11 @@ def test_a_secret_across_the_recorded_body_cut_is_masked_whole() -> None:
 
 
 def test_dry_run_masks_password_inputs_in_paths_queries_and_bodies(tmp_path: Path) -> None:
-    (tmp_path / "api.yaml").write_text(OPENAPI.read_text())
     secret = "hunter2-Pa55"
-    doc = tmp_path / "w.arazzo.yaml"
-    doc.write_text(
-        dedent(
-            """\
-            arazzo: 1.0.1
-            info: {title: t, version: "1"}
-            sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
+    doc = _document(
+        tmp_path,
+        "w.arazzo.yaml",
+        """\
             workflows:
               - workflowId: w
                 inputs:
@@ -162,8 +171,7 @@ def test_dry_run_masks_password_inputs_in_paths_queries_and_bodies(tmp_path: Pat
                     requestBody:
                       contentType: application/x-www-form-urlencoded
                       payload: {field: $inputs.pw}
-            """
-        )
+        """,
     )
     plan = load(doc).plan("w")
     steps = dry_run(plan, {"pw": secret}, servers={"api": "http://127.0.0.1:9"})
@@ -183,14 +191,10 @@ def test_retry_after_dates_are_read_against_the_replys_time(tmp_path: Path) -> N
     from arazzo_engine.run.core import execute
     from arazzo_engine.run.services import default_services
 
-    (tmp_path / "api.yaml").write_text(OPENAPI.read_text())
-    doc = tmp_path / "r.arazzo.yaml"
-    doc.write_text(
-        dedent(
-            """\
-            arazzo: 1.0.1
-            info: {title: t, version: "1"}
-            sourceDescriptions: [{name: api, url: ./api.yaml, type: openapi}]
+    doc = _document(
+        tmp_path,
+        "r.arazzo.yaml",
+        """\
             workflows:
               - workflowId: r
                 steps:
@@ -198,8 +202,7 @@ def test_retry_after_dates_are_read_against_the_replys_time(tmp_path: Path) -> N
                     operationId: listItems
                     onFailure:
                       - {name: again, type: retry, retryAfter: 1, retryLimit: 2}
-            """
-        )
+        """,
     )
     plan = load(doc).plan("r")
     options = RunOptions(servers={"api": "http://127.0.0.1:9"}, services=default_services())
