@@ -24,7 +24,7 @@ from ..document.loader import (
 )
 from ..errors import BindingError, DocumentError, ExpressionError, Location
 from ..expressions.context import Unresolved
-from ..expressions.pointer import resolve_pointer
+from ..expressions.pointer import resolve_pointer, unescape
 from ..run.commands import Headers, header_values
 
 __all__ = [
@@ -122,7 +122,7 @@ class CorrelationId:
             tokens = self.pointer.lstrip("/").split("/", 1) if self.pointer else []
             if not tokens or not tokens[0]:
                 return None
-            name = tokens[0].replace("~1", "/").replace("~0", "~")
+            name = unescape(tokens[0])
             values = header_values(headers, name)
             if not values:
                 return None
@@ -560,7 +560,7 @@ class AsyncAPIDescription:
             if required:
                 raise DocumentError(f"'{key}' is required", node.where())
             return None
-        name = child.pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+        name = unescape(child.pointer.rsplit("/", 1)[-1])
         return self._channel_v3(name, child)
 
     def _message_list(self, node: _Node, key: str) -> tuple[MessageDefinition, ...] | None:

@@ -18,6 +18,7 @@ from ..document.loader import pointer_join
 from ..document.model import Document
 from ..errors import BindingError, DocumentError, ExpressionError, Location
 from ..expressions import Literal
+from ..expressions.pointer import unescape
 from ..openapi.description import Operation
 from ..queries import expression_type, syntax_problem
 from .grammar import Grammar
@@ -435,7 +436,7 @@ class _Binder:
                     f"inputs $ref {ref!r} must point into {prefix!r} of this document",
                     self.where(at),
                 )
-            key = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+            key = unescape(ref[len(prefix) :])
             found = (self.doc.components.get("inputs") or {}).get(key)
             if not isinstance(found, Mapping):
                 raise DocumentError(

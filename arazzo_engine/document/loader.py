@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlparse
 import yaml
 
 from ..errors import DocumentError, Location
+from ..expressions.pointer import unescape
 
 __all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "LoadedText", "load_text", "pointer_join"]
 
@@ -177,7 +178,7 @@ def walk_pointer(node: Any, pointer: str) -> Any:
     pointer) when a token names nothing; callers turn that into their own located error.
     """
     for raw in pointer.split("/")[1:] if pointer else []:
-        token = raw.replace("~1", "/").replace("~0", "~")
+        token = unescape(raw)
         if isinstance(node, Mapping) and token in node:
             node = node[token]
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
