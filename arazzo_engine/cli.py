@@ -304,6 +304,53 @@ def _cmd_dry_run(
     return 0
 
 
+def _run_settings(args: argparse.Namespace, aws: AwsSettings, observer: Any) -> dict[str, Any]:
+    """The run settings (`RunSettings`) the run options give."""
+    return {
+        "servers": _servers(args.server),
+        "aws": aws,
+        "timeout": args.timeout,
+        "max_steps": args.max_steps,
+        "max_wait": args.max_wait,
+        "contract": args.contract,
+        "observer": observer,
+        **_auth_options(args),
+    }
+
+
+def _cmd_batch(
+    args: argparse.Namespace,
+    document: Document,
+    workflow_ids: list[str],
+    per_inputs: dict[str, dict[str, Any]],
+    aws: AwsSettings,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``run --batch``: one run per row (see `arazzo_engine.batch`)."""
+    from .batch import cli_batch
+
+    if len(workflow_ids) != 1:
+        raise UsageError("--batch runs one workflow: name exactly one")
+    if args.report or args.junit or args.har:
+        raise UsageError("--batch writes its results with --results: drop --report/--junit/--har")
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    _check_writable(args.results)
+    workflow_id = workflow_ids[0]
+    return cli_batch(
+        document,
+        workflow_id,
+        args.batch,
+        per_inputs[workflow_id],
+        _run_settings(args, aws, None),
+        concurrency=args.concurrency,
+        results_path=args.results,
+        out=out,
+        err=err,
+    )
+
+
 def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .console import ConsoleReporter, format_summary
 
@@ -314,7 +361,11 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("--report, --junit and --har record a real run: drop --dry-run")
         if args.local_ecr is not None:
             raise UsageError("--local-ecr starts a server for a real run: drop --dry-run")
+        if args.batch is not None:
+            raise UsageError("--batch runs the workflow once per row: drop --dry-run")
         return _cmd_dry_run(args, document, workflow_ids, out)
+    if args.batch is None and args.results:
+        raise UsageError("--results writes the rows of --batch: add --batch ROWS")
     _check_writable(args.report, args.junit, args.har)
     per_inputs = _inputs_for(args, document, workflow_ids)
     reporter = None
@@ -333,19 +384,11 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             first = per_inputs[workflow_ids[0]]
             repository = args.local_ecr or str(first.get("repositoryName") or "arazzo/demo")
             aws = stack.enter_context(_local_ecr(repository, args.aws_region, err))
+        if args.batch is not None:
+            return _cmd_batch(args, document, workflow_ids, per_inputs, aws, out, err)
         # one run: a workflow that several others depend on runs once
         results = run_workflows(
-            document,
-            workflow_ids,
-            per_inputs,
-            servers=_servers(args.server),
-            aws=aws,
-            timeout=args.timeout,
-            max_steps=args.max_steps,
-            max_wait=args.max_wait,
-            contract=args.contract,
-            observer=reporter,
-            **_auth_options(args),
+            document, workflow_ids, per_inputs, **_run_settings(args, aws, reporter)
         )
     _write_reports(args, document, results, err)
     if args.json:
@@ -589,6 +632,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REPOSITORY",
         help="start a local ECR (moto, signatures checked) on 127.0.0.1 for this run and create "
         "REPOSITORY in it (default: the 'repositoryName' input)",
+    )
+    run.add_argument(
+        "--batch",
+        metavar="ROWS",
+        help="run the workflow once per row of ROWS (.jsonl: one JSON object per line; .csv: "
+        "a header row of input names; - reads JSON Lines from stdin), each row merged over "
+        "--input/--inputs; prints one JSON line per row in input order",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="with --batch: the most runs at once (8)",
+    )
+    run.add_argument(
+        "--results",
+        metavar="FILE",
+        help="with --batch: write the JSON lines (row, success, outputs, error, failedStep) to "
+        "FILE instead of stdout",
     )
     run.set_defaults(handler=_cmd_run)
 
