@@ -1,0 +1,249 @@
+"""The worker's side of a Temporal run: the activity that sends one HTTP exchange.
+
+The workflow hands the activity a plain `HttpExchange` that *names* its auth; the activity, on
+the worker, looks the name up in the worker's own credential sources (through the program's
+``auth`` lookup), signs or authenticates the request, sends it with httpx, and answers the
+reply. What it answers goes into Temporal's event history, so before answering it
+
+- masks every credential the auth flow added to the request (headers, query parameters) in
+  ``sent`` (the request as it went on the wire), the way a run's result masks them;
+- masks those credential values wherever the response echoes them (headers, body);
+- refuses a response body larger than ``max_payload`` bytes (Temporal refuses payloads over
+  its blob limit, 2 MB by default): the exchange answers `Failure`, the step fails with a clear
+  reason, and Arazzo's ``onFailure`` decides what happens next.
+
+Response bodies otherwise pass through history as they are: the core needs them to evaluate
+criteria and outputs. A body holding a secret (a login step returning a token) is in the
+history: encrypt history with a payload codec ([`codec`][arazzo_engine.temporal.codec]) when
+that matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from temporalio import activity
+
+from ..errors import ArazzoError
+from ..results import REDACTED, SECRET_HEADERS, redact_headers
+from ..run.commands import Failure, HttpExchange, HttpReply, SentRequest
+from ..transport import Timeouts
+from . import programs
+from .wire import exchange_from_wire, result_to_wire
+
+__all__ = ["ACTIVITY_NAME", "DEFAULT_MAX_PAYLOAD", "HttpExchanger"]
+
+#: The activity's name (the workflow schedules it by name).
+ACTIVITY_NAME = "arazzo.http_exchange"
+
+#: The largest response body an activity answers (bytes): under Temporal's 2 MB blob limit,
+#: with room for headers and base64 (4/3).
+DEFAULT_MAX_PAYLOAD = 1_400_000
+
+#: Headers an auth flow may add that are not secrets (SigV4's date and body hash, framing).
+_PLAIN_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "transfer-encoding",
+    }
+)
+
+#: Shortest credential value masked where a response echoes it (shorter ones would mask noise).
+_MIN_ECHO = 8
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _added_secrets(
+    original: httpx.Request, final: httpx.Request
+) -> tuple[set[str], set[str], list[str]]:
+    """What the auth flow added: secret header names, secret query parameter names, and the
+    raw secret values (to mask where echoed)."""
+    before = {(k.lower(), v) for k, v in original.headers.multi_items()}
+    names: set[str] = set()
+    values: list[str] = []
+    for key, value in final.headers.multi_items():
+        lower = key.lower()
+        if (lower, value) in before or (lower in _PLAIN_HEADERS and lower not in SECRET_HEADERS):
+            continue
+        names.add(lower)
+        values.append(value)
+        scheme, _, rest = value.partition(" ")
+        if rest and scheme.isalpha():
+            values.append(rest.strip())
+    query_before = set(parse_qsl(original.url.query.decode(), keep_blank_values=True))
+    query: set[str] = set()
+    for key, value in parse_qsl(final.url.query.decode(), keep_blank_values=True):
+        if (key, value) not in query_before:
+            query.add(key)
+            values.append(value)
+    return names, query, [v for v in values if len(v) >= _MIN_ECHO]
+
+
+def _masked_url(url: str, query: set[str]) -> str:
+    if not query:
+        return url
+    parts = urlsplit(url)
+    pairs = [
+        (k, REDACTED if k in query else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(pairs, safe="*")))
+
+
+def _mask(data: bytes, values: list[str]) -> bytes:
+    for value in values:
+        data = data.replace(value.encode(), REDACTED.encode())
+    return data
+
+
+def _mask_text(text: str, values: list[str]) -> str:
+    for value in values:
+        text = text.replace(value, REDACTED)
+    return text
+
+
+class HttpExchanger:
+    """The activity object a worker registers (``activities=[exchanger.http_exchange]``).
+
+    ``client`` is the worker's ``httpx.AsyncClient`` (one made with default settings when
+    None, closed by `aclose`); ``max_payload`` is the largest response body answered.
+    """
+
+    def __init__(
+        self, client: httpx.AsyncClient | None = None, *, max_payload: int = DEFAULT_MAX_PAYLOAD
+    ) -> None:
+        self._own = client is None
+        self.client = client or httpx.AsyncClient(follow_redirects=False)
+        self.max_payload = max_payload
+
+    async def aclose(self) -> None:
+        """Close the client when the exchanger made it."""
+        if self._own:
+            await self.client.aclose()
+
+    @activity.defn(name=ACTIVITY_NAME)
+    async def http_exchange(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The activity: ``{"command": <HttpExchange>, "context": {"program", "args"}}`` in,
+        an `HttpReply` or `Failure` (as JSON, credentials masked) out."""
+        command = exchange_from_wire(request["command"])
+        context = request.get("context") or {}
+        return result_to_wire(await self.exchange(command, context))
+
+    def _auth(self, command: HttpExchange, context: Mapping[str, Any]) -> httpx.Auth | None:
+        if command.auth is None:
+            return None
+        program = programs.get(str(context.get("program")))
+        flow = program.auth(context.get("args") or {}, command.auth) if program.auth else None
+        if flow is None:
+            raise LookupError(f"this worker has no credentials for auth {command.auth!r}")
+        return flow
+
+    async def exchange(
+        self, command: HttpExchange, context: Mapping[str, Any]
+    ) -> HttpReply | Failure:
+        """Send ``command`` and answer its reply (masked) or a `Failure`."""
+        at, start = time.time(), time.monotonic()
+        request = httpx.Request(
+            command.method, command.url, headers=list(command.headers), content=command.body
+        )
+        timeouts = Timeouts(command.timeout, command.connect_timeout, command.read_timeout)
+        request.extensions["timeout"] = timeouts.httpx().as_dict()
+        limit = self.max_payload
+        if command.max_body is not None:
+            limit = min(limit, command.max_body)
+        final: httpx.Request | None = None
+        try:
+            flow = self._auth(command, context)
+            response = await asyncio.wait_for(
+                self.client.send(request, auth=flow or httpx.USE_CLIENT_DEFAULT, stream=True),
+                command.timeout,
+            )
+            final = response.request
+            try:
+                body = await asyncio.wait_for(
+                    self._read(response, limit),
+                    max(0.0, start + command.timeout - time.monotonic()),
+                )
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, ArazzoError, LookupError, asyncio.TimeoutError, _TooLarge) as exc:
+            return self._failure(command, exc, at, time.monotonic() - start, request, final, limit)
+        finally:
+            self.client.cookies.clear()  # runs are independent: no cookie crosses runs
+        names, query, values = _added_secrets(request, response.request)
+        return HttpReply(
+            response.status_code,
+            tuple((k, _mask_text(v, values)) for k, v in response.headers.multi_items()),
+            _mask(body, values),
+            self._sent(response.request, names, query),
+            at,
+            time.monotonic() - start,
+            response.reason_phrase,
+            response.http_version,
+        )
+
+    async def _read(self, response: httpx.Response, limit: int) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _sent(self, request: httpx.Request, names: set[str], query: set[str]) -> SentRequest:
+        try:
+            content = request.content
+        except httpx.RequestNotRead:
+            content = b""
+        headers = redact_headers(request.headers.multi_items(), frozenset(names))
+        return SentRequest(
+            request.method, _masked_url(str(request.url), query), tuple(headers), content
+        )
+
+    def _failure(
+        self,
+        command: HttpExchange,
+        exc: BaseException,
+        at: float,
+        elapsed: float,
+        original: httpx.Request,
+        final: httpx.Request | None,
+        limit: int,
+    ) -> Failure:
+        sent = None
+        if final is not None:
+            names, query, _ = _added_secrets(original, final)
+            sent = self._sent(final, names, query)
+        if isinstance(exc, _TooLarge):
+            return Failure(
+                f"the response body of {command.url} is larger than {limit} bytes, the most an "
+                "exchange on Temporal may answer (its history payload limit): the step fails",
+                at,
+                elapsed,
+                sent,
+            )
+        if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError)):
+            reason = f"timed out after {command.timeout:g} s ({type(exc).__name__})"
+        elif isinstance(exc, (LookupError, ArazzoError)):  # no credentials, or auth failed
+            return Failure(f"request not sent: {exc}", at, elapsed, None)
+        else:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Failure(f"no response from {command.url}: {reason}", at, elapsed, sent)
