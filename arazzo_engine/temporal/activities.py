@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -69,12 +70,25 @@ class _TooLarge(Exception):
     pass
 
 
-def _added_secrets(
-    original: httpx.Request, final: httpx.Request
-) -> tuple[set[str], set[str], list[str]]:
+@dataclass(frozen=True)
+class _Before:
+    """The request's headers and query before auth (auth flows change the request in place)."""
+
+    headers: frozenset[tuple[str, str]]
+    query: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> _Before:
+        return cls(
+            frozenset((k.lower(), v) for k, v in request.headers.multi_items()),
+            frozenset(parse_qsl(request.url.query.decode(), keep_blank_values=True)),
+        )
+
+
+def _added_secrets(original: _Before, final: httpx.Request) -> tuple[set[str], set[str], list[str]]:
     """What the auth flow added: secret header names, secret query parameter names, and the
     raw secret values (to mask where echoed)."""
-    before = {(k.lower(), v) for k, v in original.headers.multi_items()}
+    before = original.headers
     names: set[str] = set()
     values: list[str] = []
     for key, value in final.headers.multi_items():
@@ -86,10 +100,9 @@ def _added_secrets(
         scheme, _, rest = value.partition(" ")
         if rest and scheme.isalpha():
             values.append(rest.strip())
-    query_before = set(parse_qsl(original.url.query.decode(), keep_blank_values=True))
     query: set[str] = set()
     for key, value in parse_qsl(final.url.query.decode(), keep_blank_values=True):
-        if (key, value) not in query_before:
+        if (key, value) not in original.query:
             query.add(key)
             values.append(value)
     return names, query, [v for v in values if len(v) >= _MIN_ECHO]
@@ -168,6 +181,7 @@ class HttpExchanger:
         if command.max_body is not None:
             limit = min(limit, command.max_body)
         final: httpx.Request | None = None
+        before = _Before.of(request)
         try:
             flow = self._auth(command, context)
             response = await asyncio.wait_for(
@@ -183,10 +197,10 @@ class HttpExchanger:
             finally:
                 await response.aclose()
         except (httpx.HTTPError, ArazzoError, LookupError, asyncio.TimeoutError, _TooLarge) as exc:
-            return self._failure(command, exc, at, time.monotonic() - start, request, final, limit)
+            return self._failure(command, exc, at, time.monotonic() - start, before, final, limit)
         finally:
             self.client.cookies.clear()  # runs are independent: no cookie crosses runs
-        names, query, values = _added_secrets(request, response.request)
+        names, query, values = _added_secrets(before, response.request)
         return HttpReply(
             response.status_code,
             tuple((k, _mask_text(v, values)) for k, v in response.headers.multi_items()),
@@ -224,7 +238,7 @@ class HttpExchanger:
         exc: BaseException,
         at: float,
         elapsed: float,
-        original: httpx.Request,
+        original: _Before,
         final: httpx.Request | None,
         limit: int,
     ) -> Failure:

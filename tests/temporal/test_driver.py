@@ -97,3 +97,45 @@ def test_worker_killed_during_a_wait_the_run_completes_once(
     # the check is real: the decoded history shows the masked header and the response body
     assert "x-api-key ***" in history
     assert "double 42" in history
+
+
+def test_an_encrypted_history_holds_no_readable_payload(
+    temporal_server: DevServer, items: ItemsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arazzo_engine.temporal.client import KEY_VARIABLE, connect
+    from arazzo_engine.temporal.codec import new_key
+
+    key = new_key()
+    monkeypatch.setenv(KEY_VARIABLE, key)
+    queue = f"q-{uuid.uuid4().hex[:8]}"
+    worker = WorkerProcess(
+        temporal_server.address,
+        queue,
+        "tests.support.temporal_programs",
+        env={"ITEMS_API_KEY": SECRET, KEY_VARIABLE: key},
+    )
+
+    async def run() -> tuple[dict[str, object], str]:
+        client = await connect(temporal_server.address)
+        handle = await client.start_workflow(
+            "ArazzoCommands",
+            {
+                "program": "test.calls-and-wait",
+                "args": {"url": items.url, "name": "enc", "n": 4, "wait": 0},
+            },
+            id=f"encrypted-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
+        result = await asyncio.wait_for(handle.result(), 120)
+        plain = await Client.connect(temporal_server.address)  # no key: what the server keeps
+        history = await plain.get_workflow_handle(handle.id).fetch_history()
+        return result, expand(history.to_json_dict())
+
+    try:
+        result, history = asyncio.run(run())
+    finally:
+        worker.stop()
+    assert result["double"] == 8 and result["sentKey"] == ["***"]
+    assert "binary/encrypted" in history
+    for readable in ("double", "enc-4", items.url, "calls-and-wait", SECRET):
+        assert readable not in history, readable
