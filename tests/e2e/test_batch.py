@@ -176,3 +176,29 @@ def test_cli_batch_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "--batch" in capsys.readouterr().err
     assert main(_cli("--batch", "-", "--concurrency", "0")) == 2
     assert "--concurrency" in capsys.readouterr().err
+
+
+def test_progress_plain_lines_when_piped_and_one_line_on_a_terminal() -> None:
+    import io
+
+    from arazzo_engine.batch import BatchRow, _Progress, write_batch
+
+    rows = [BatchRow(i, i % 3 != 0, {}) for i in range(1, 7)]
+    piped = io.StringIO()
+    summary = write_batch(iter(rows), io.StringIO(), _Progress(piped, total=6, every=0.0))
+    assert (summary.rows, summary.failed) == (6, 2)
+    lines = piped.getvalue().splitlines()
+    assert lines and all("rows," in line and "failed" in line for line in lines)
+    assert "\r" not in piped.getvalue() and lines[-1].startswith("6/6 rows, 2 failed")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    progress = _Progress(terminal, total=None)
+    progress.every = 0.0
+    write_batch(iter(rows), io.StringIO(), progress)
+    text = terminal.getvalue()
+    assert text.startswith("\r\x1b[2K") and "\n" not in text and "rows/s" in text
+    assert text.endswith("\r\x1b[2K")  # the line is cleared before the summary
