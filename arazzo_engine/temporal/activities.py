@@ -21,11 +21,13 @@ that matters.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
 from temporalio import activity
@@ -119,6 +121,14 @@ def _masked_url(url: str, query: set[str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(pairs, safe="*")))
 
 
+def _mentions(command: HttpExchange, token: str) -> bool:
+    return (
+        token in command.url
+        or token.encode() in command.body
+        or any(token in value for _, value in command.headers)
+    )
+
+
 def _mask(data: bytes, values: list[str]) -> bytes:
     for value in values:
         data = data.replace(value.encode(), REDACTED.encode())
@@ -158,6 +168,37 @@ class HttpExchanger:
         context = request.get("context") or {}
         return result_to_wire(await self.exchange(command, context))
 
+    def _with_secrets(
+        self, command: HttpExchange, context: Mapping[str, Any]
+    ) -> tuple[HttpExchange, list[str]]:
+        """The command with the program's placeholders replaced by the worker's secret values
+        (encoded for where they stand), and every form of those values, to mask."""
+        name = context.get("program")
+        program = programs.get(str(name)) if name else None
+        found = program.secrets(context.get("args") or {}) if program and program.secrets else {}
+        used = {k: v for k, v in found.items() if _mentions(command, k)}
+        if not used:
+            return command, []
+        content_type = next(
+            (v.lower() for k, v in command.headers if k.lower() == "content-type"), ""
+        )
+        url, body, headers = command.url, command.body, list(command.headers)
+        forms: list[str] = []
+        for token, value in used.items():
+            in_url = quote(value, safe="")
+            if "json" in content_type:
+                in_body = json.dumps(value)[1:-1]
+            elif "x-www-form-urlencoded" in content_type:
+                in_body = quote_plus(value)
+            else:
+                in_body = value
+            url = url.replace(token, in_url)
+            body = body.replace(token.encode(), in_body.encode())
+            headers = [(k, v.replace(token, value)) for k, v in headers]
+            forms += [value, in_url, in_body, json.dumps(value)[1:-1]]
+        changed = dataclasses.replace(command, url=url, body=body, headers=tuple(headers))
+        return changed, sorted({f for f in forms if f}, key=len, reverse=True)
+
     def _auth(self, command: HttpExchange, context: Mapping[str, Any]) -> httpx.Auth | None:
         if command.auth is None:
             return None
@@ -172,6 +213,7 @@ class HttpExchanger:
     ) -> HttpReply | Failure:
         """Send ``command`` and answer its reply (masked) or a `Failure`."""
         at, start = time.time(), time.monotonic()
+        command, secret_values = self._with_secrets(command, context)
         request = httpx.Request(
             command.method, command.url, headers=list(command.headers), content=command.body
         )
@@ -197,15 +239,18 @@ class HttpExchanger:
             finally:
                 await response.aclose()
         except (httpx.HTTPError, ArazzoError, LookupError, asyncio.TimeoutError, _TooLarge) as exc:
-            return self._failure(command, exc, at, time.monotonic() - start, before, final, limit)
+            elapsed = time.monotonic() - start
+            failure = self._failure(command, exc, at, elapsed, before, final, limit, secret_values)
+            return dataclasses.replace(failure, reason=_mask_text(failure.reason, secret_values))
         finally:
             self.client.cookies.clear()  # runs are independent: no cookie crosses runs
         names, query, values = _added_secrets(before, response.request)
+        values = secret_values + values
         return HttpReply(
             response.status_code,
             tuple((k, _mask_text(v, values)) for k, v in response.headers.multi_items()),
             _mask(body, values),
-            self._sent(response.request, names, query),
+            self._sent(response.request, names, query, secret_values),
             at,
             time.monotonic() - start,
             response.reason_phrase,
@@ -222,14 +267,19 @@ class HttpExchanger:
             parts.append(chunk)
         return b"".join(parts)
 
-    def _sent(self, request: httpx.Request, names: set[str], query: set[str]) -> SentRequest:
+    def _sent(
+        self, request: httpx.Request, names: set[str], query: set[str], secrets: list[str]
+    ) -> SentRequest:
         try:
             content = request.content
         except httpx.RequestNotRead:
             content = b""
         headers = redact_headers(request.headers.multi_items(), frozenset(names))
         return SentRequest(
-            request.method, _masked_url(str(request.url), query), tuple(headers), content
+            request.method,
+            _mask_text(_masked_url(str(request.url), query), secrets),
+            tuple((k, _mask_text(v, secrets)) for k, v in headers),
+            _mask(content, secrets),
         )
 
     def _failure(
@@ -241,11 +291,12 @@ class HttpExchanger:
         original: _Before,
         final: httpx.Request | None,
         limit: int,
+        secrets: list[str],
     ) -> Failure:
         sent = None
         if final is not None:
             names, query, _ = _added_secrets(original, final)
-            sent = self._sent(final, names, query)
+            sent = self._sent(final, names, query, secrets)
         if isinstance(exc, _TooLarge):
             return Failure(
                 f"the response body of {command.url} is larger than {limit} bytes, the most an "

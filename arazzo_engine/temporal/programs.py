@@ -22,28 +22,48 @@ from ..run.commands import Command, Result
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Program", "get", "register"]
+__all__ = ["ActivityCall", "Program", "get", "register"]
 
-Start = Callable[[Mapping[str, Any]], Generator[Command, Result, Any]]
+
+@dataclass(frozen=True)
+class ActivityCall:
+    """A step of a program that is not a run-core command: call the activity ``name`` with
+    ``payload`` (JSON, no secrets: it enters the history) and be sent its JSON result, or a
+    `Failure` when the activity fails. Used to prepare a run on a worker (load, check, bind)."""
+
+    name: str
+    payload: Mapping[str, Any]
+    timeout: float = 60.0
+
+
+Start = Callable[[Mapping[str, Any]], Generator[Command | ActivityCall, Result | Any, Any]]
 AuthLookup = Callable[[Mapping[str, Any], str], "httpx.Auth | None"]
+SecretsLookup = Callable[[Mapping[str, Any]], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
 class Program:
     """A named program: its ``start`` and, when its exchanges name auth, the worker's
-    ``auth`` lookup."""
+    ``auth`` lookup; ``secrets(args)`` maps placeholders the program puts in requests to the
+    secret values the worker swaps in (and masks again in what it answers)."""
 
     name: str
     start: Start
     auth: AuthLookup | None = None
+    secrets: SecretsLookup | None = None
 
 
 _PROGRAMS: dict[str, Program] = {}
 
 
-def register(name: str, start: Start, auth: AuthLookup | None = None) -> Program:
+def register(
+    name: str,
+    start: Start,
+    auth: AuthLookup | None = None,
+    secrets: SecretsLookup | None = None,
+) -> Program:
     """Register (or replace) the program ``name``."""
-    program = Program(name, start, auth)
+    program = Program(name, start, auth, secrets)
     _PROGRAMS[name] = program
     return program
 

@@ -34,6 +34,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from ..run.commands import Command, Failure, HttpExchange, Now, Result, Time, Wait
     from . import programs
+    from .programs import ActivityCall
     from .wire import exchange_to_wire, result_from_wire
 
 __all__ = ["ACTIVITY_MARGIN", "CommandsWorkflow", "drive"]
@@ -68,7 +69,21 @@ async def _exchange(command: HttpExchange, context: Mapping[str, Any]) -> Result
     return result_from_wire(data)
 
 
-async def drive(run: Generator[Command, Result, Any], context: Mapping[str, Any]) -> Any:
+async def _call(call: ActivityCall) -> Any:
+    try:
+        return await workflow.execute_activity(
+            call.name,
+            dict(call.payload),
+            start_to_close_timeout=timedelta(seconds=call.timeout),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )
+    except ActivityError as exc:
+        return Failure(f"activity {call.name} failed: {exc.cause or exc}", _now())
+
+
+async def drive(
+    run: Generator[Command | ActivityCall, Result | Any, Any], context: Mapping[str, Any]
+) -> Any:
     """Drive ``run`` to its end inside a Temporal workflow and return what it returns.
 
     ``context`` goes with every exchange to the worker (the program and its arguments, so that
@@ -76,8 +91,10 @@ async def drive(run: Generator[Command, Result, Any], context: Mapping[str, Any]
     try:
         command = next(run)
         while True:
-            result: Result
-            if isinstance(command, HttpExchange):
+            result: Result | Any
+            if isinstance(command, ActivityCall):  # no request: safe to retry
+                result = await _call(command)
+            elif isinstance(command, HttpExchange):
                 result = await _exchange(command, context)
             elif isinstance(command, Wait):
                 if command.seconds > 0:

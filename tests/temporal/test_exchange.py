@@ -88,3 +88,46 @@ def test_a_body_over_the_payload_limit_fails_the_exchange(server: ScriptedServer
 def test_no_server_is_a_failure() -> None:
     result = _exchange(HttpExchange("s", "GET", f"http://127.0.0.1:{free_port()}/", timeout=5))
     assert isinstance(result, Failure) and result.reason.startswith("no response from")
+
+
+PASSWORD = 'pa ss/w"rd&1+'  # needs encoding in a URL, a form and JSON
+
+
+def _secrets(args: Mapping[str, Any]) -> Mapping[str, str]:
+    return {"arazzo-secret-input-password": PASSWORD}
+
+
+programs.register("test.secrets", lambda args: iter(()), None, _secrets)  # type: ignore[arg-type,return-value]
+
+
+def test_secret_placeholders_are_swapped_in_on_the_worker_and_masked_again(
+    server: ScriptedServer,
+) -> None:
+    server.route("POST", "/login", Reply(200, {"echo": PASSWORD}))
+    token = "arazzo-secret-input-password"
+    command = HttpExchange(
+        "s",
+        "POST",
+        f"{server.url}/login?p={token}",
+        (("Content-Type", "application/json"), ("X-Pass", token)),
+        b'{"password": "' + token.encode() + b'"}',
+    )
+
+    async def go() -> HttpReply | Failure:
+        exchanger = HttpExchanger()
+        try:
+            return await exchanger.exchange(command, {"program": "test.secrets", "args": {}})
+        finally:
+            await exchanger.aclose()
+
+    reply = asyncio.run(go())
+    assert isinstance(reply, HttpReply)
+    got = server.received[0]
+    assert ("p", PASSWORD) in got.query
+    assert got.headers["x-pass"] == PASSWORD
+    assert got.json() == {"password": PASSWORD}
+    shown = repr(reply)
+    assert PASSWORD not in shown and "pa%20ss" not in shown and "pa ss" not in shown
+    assert header_values(reply.sent.headers, "x-pass") == ["***"]
+    assert reply.sent.body == b'{"password": "***"}'
+    assert reply.body == b'{"echo": "***"}'
