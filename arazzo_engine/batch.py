@@ -29,7 +29,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -50,10 +58,14 @@ __all__ = [
     "BatchRow",
     "BatchSummary",
     "arun_batch",
+    "bounded",
+    "check_source",
     "cli_batch",
+    "iterate",
     "read_rows",
     "run_batch",
     "write_batch",
+    "write_results",
 ]
 
 #: Runs at once when no ``concurrency`` is given.
@@ -161,24 +173,19 @@ async def arun_batch(
     document = runnable_document(spec if isinstance(spec, Document) else load(spec), workflow_id)
     document.plan(workflow_id)  # an unknown workflow fails here, before any row
     base = dict(inputs or {})
-    ahead = max(window or 4 * concurrency, concurrency)
-    source = _rows_of(rows).__aiter__()
 
-    async def one(number: int, row: object, shared: httpx.AsyncClient) -> BatchRow:
-        if isinstance(row, BadRow):
-            return BatchRow(number, False, {}, f"row {number}: {row.reason}")
-        if not isinstance(row, Mapping):  # callers' data may be anything
-            return BatchRow(number, False, {}, f"row {number}: not an object of inputs")
+    async def one(number: int, row: Mapping[str, Any]) -> BatchRow:
+        assert client is not None
         try:
             result = await arun_workflow(
-                document, workflow_id, {**base, **row}, client=shared, **settings
+                document, workflow_id, {**base, **row}, client=client, **settings
             )
         except ArazzoError as exc:  # inputs refused, credentials missing: this row only
             return BatchRow(number, False, {}, f"row {number}: {exc}")
         finally:
             # runs keep their own cookie jars; the shared client's jar is never read: keep it
             # from growing
-            shared.cookies.clear()
+            client.cookies.clear()
         return _from_result(number, result)
 
     async with contextlib.AsyncExitStack() as stack:
@@ -190,42 +197,73 @@ async def arun_batch(
                 transport, max_connections=max(transport.max_connections, concurrency)
             )
             client = await stack.enter_async_context(make_async_client(transport))
-        pending: set[asyncio.Task[BatchRow]] = set()
-        held: dict[int, BatchRow] = {}
-        started = 0  # rows taken from the source
-        emitted = 0  # rows yielded (ordered)
-        exhausted = False
-        try:
-            while True:
-                while (
-                    not exhausted
-                    and len(pending) < concurrency
-                    and (not ordered or started - emitted < ahead)
-                ):
-                    try:
-                        row = await source.__anext__()
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
-                    started += 1
-                    pending.add(asyncio.ensure_future(one(started, row, client)))
-                if not pending:
+        async for finished in bounded(rows, one, concurrency, ordered=ordered, window=window):
+            yield finished
+
+
+RowRunner = Callable[[int, Mapping[str, Any]], Awaitable[BatchRow]]
+
+
+async def bounded(
+    rows: Iterable[Row] | AsyncIterable[Row],
+    run: RowRunner,
+    concurrency: int,
+    *,
+    ordered: bool = False,
+    window: int | None = None,
+) -> AsyncGenerator[BatchRow, None]:
+    """``run(number, inputs)`` for every row, at most ``concurrency`` at once, yielding each
+    `BatchRow` as it finishes (``ordered``: in input order, a row starting at most ``window``
+    rows ahead of the next to yield, ``4 * concurrency`` by default). Rows that are not inputs
+    (`BadRow`, not a mapping) are answered as failed rows without calling ``run``."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    ahead = max(window or 4 * concurrency, concurrency)
+    source = _rows_of(rows).__aiter__()
+
+    async def one(number: int, row: object) -> BatchRow:
+        if isinstance(row, BadRow):
+            return BatchRow(number, False, {}, f"row {number}: {row.reason}")
+        if not isinstance(row, Mapping):  # callers' data may be anything
+            return BatchRow(number, False, {}, f"row {number}: not an object of inputs")
+        return await run(number, row)
+
+    pending: set[asyncio.Task[BatchRow]] = set()
+    held: dict[int, BatchRow] = {}
+    started = 0  # rows taken from the source
+    emitted = 0  # rows yielded (ordered)
+    exhausted = False
+    try:
+        while True:
+            while (
+                not exhausted
+                and len(pending) < concurrency
+                and (not ordered or started - emitted < ahead)
+            ):
+                try:
+                    row = await source.__anext__()
+                except StopAsyncIteration:
+                    exhausted = True
                     break
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    finished = task.result()
-                    if not ordered:
-                        yield finished
-                    else:
-                        held[finished.row] = finished
-                while emitted + 1 in held:
-                    emitted += 1
-                    yield held.pop(emitted)
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+                started += 1
+                pending.add(asyncio.ensure_future(one(started, row)))
+            if not pending:
+                break
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                finished = task.result()
+                if not ordered:
+                    yield finished
+                else:
+                    held[finished.row] = finished
+            while emitted + 1 in held:
+                emitted += 1
+                yield held.pop(emitted)
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 def run_batch(
@@ -242,17 +280,23 @@ def run_batch(
     """Synchronous [`arun_batch`][arazzo_engine.batch.arun_batch]: the same arguments, its
     rows yielded as they finish (runs concurrently on an event loop of its own; call it from
     code that is not itself running an event loop)."""
-    loop = asyncio.new_event_loop()
-    results = arun_batch(
-        spec,
-        workflow_id,
-        rows,
-        inputs=inputs,
-        concurrency=concurrency,
-        ordered=ordered,
-        window=window,
-        **settings,
+    return iterate(
+        arun_batch(
+            spec,
+            workflow_id,
+            rows,
+            inputs=inputs,
+            concurrency=concurrency,
+            ordered=ordered,
+            window=window,
+            **settings,
+        )
     )
+
+
+def iterate(results: AsyncGenerator[BatchRow, None]) -> Iterator[BatchRow]:
+    """The rows of an async generator of rows, driven on an event loop of its own."""
+    loop = asyncio.new_event_loop()
     try:
         while True:
             try:
@@ -488,10 +532,8 @@ def cli_batch(
     """``arazzo-engine run DOC WF --batch ROWS``: run every row, write results in input order
     (to ``results_path``, else stdout), show progress on stderr, print a summary; 0 when every
     row succeeded, 1 otherwise."""
-    if source != "-" and not Path(source).is_file():
-        raise ArazzoError(f"--batch: cannot read {source}: no such file")
+    check_source(source)
     rows = read_rows(source, schema=document.plan(workflow_id).inputs_schema)
-    progress = _Progress(err, _count_rows(source))
     batch = run_batch(
         document,
         workflow_id,
@@ -501,6 +543,21 @@ def cli_batch(
         ordered=True,
         **settings,
     )
+    return write_results(batch, source, results_path, out, err)
+
+
+def check_source(source: str) -> None:
+    """Refuse a rows file that is not there, before anything runs."""
+    if source != "-" and not Path(source).is_file():
+        raise ArazzoError(f"--batch: cannot read {source}: no such file")
+
+
+def write_results(
+    batch: Iterable[BatchRow], source: str, results_path: str | None, out: TextIO, err: TextIO
+) -> int:
+    """Write a batch's rows (in the order given) as JSON lines to ``results_path`` (else
+    ``out``) with progress on ``err``, then the summary; 0 when every row succeeded."""
+    progress = _Progress(err, _count_rows(source))
     with contextlib.ExitStack() as stack:
         sink: TextIO = out
         if results_path is not None:
