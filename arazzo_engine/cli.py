@@ -338,6 +338,23 @@ def _cmd_batch(
         raise UsageError("--concurrency must be at least 1")
     _check_writable(args.results)
     workflow_id = workflow_ids[0]
+    if args.temporal:
+        from .temporal import cli as temporal
+
+        return temporal.batch(
+            document,
+            workflow_id,
+            args.batch,
+            per_inputs[workflow_id],
+            _temporal_settings(args, aws),
+            address=args.temporal,
+            namespace=args.namespace,
+            task_queue=args.task_queue,
+            concurrency=args.concurrency,
+            results_path=args.results,
+            out=out,
+            err=err,
+        )
     return cli_batch(
         document,
         workflow_id,
@@ -348,6 +365,107 @@ def _cmd_batch(
         results_path=args.results,
         out=out,
         err=err,
+    )
+
+
+def _temporal_settings(args: argparse.Namespace, aws: AwsSettings) -> dict[str, Any]:
+    """The run settings a run on Temporal may carry (credentials are the workers')."""
+    if args.local_ecr is not None:
+        raise UsageError("--local-ecr starts a server in this process: not with --temporal")
+    settings = _run_settings(args, aws, None)
+    given = [k for k in ("auth", "credentials_file", "cert", "verify", "proxy") if settings[k]]
+    if given:
+        raise UsageError(
+            "--auth, --credentials, --cert, --ca-bundle and --proxy are the workers' own on "
+            "Temporal (give them to `arazzo-engine worker`)"
+        )
+    return settings
+
+
+def _print_result(
+    args: argparse.Namespace, document: Document | None, result: RunResult, out: TextIO
+) -> int:
+    """A finished run's account (or JSON) and reports; the exit code of its verdict."""
+    from .console import Style, format_result, use_colour
+
+    if document is not None:
+        _write_reports(args, document, [result], out)
+    if args.json:
+        print(json.dumps(_json_result(result), indent=2, ensure_ascii=False, default=str), file=out)
+    else:
+        style = Style(use_colour(out, getattr(args, "color", "auto")))
+        print(format_result(result, style=style, verbose=getattr(args, "verbose", 0) > 0), file=out)
+    return 0 if result.success else 1
+
+
+def _cmd_temporal_run(
+    args: argparse.Namespace,
+    document: Document,
+    workflow_ids: list[str],
+    per_inputs: dict[str, dict[str, Any]],
+    aws: AwsSettings,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``run --temporal``: start the run on Temporal; wait for it unless ``--detach``."""
+    from .temporal import cli as temporal
+
+    if len(workflow_ids) != 1:
+        raise UsageError("--temporal runs one workflow: name exactly one")
+    workflow_id = workflow_ids[0]
+    run_id, result = temporal.run(
+        document,
+        workflow_id,
+        per_inputs[workflow_id],
+        _temporal_settings(args, aws),
+        address=args.temporal,
+        namespace=args.namespace,
+        task_queue=args.task_queue,
+        detach=args.detach,
+        run_id=args.run_id,
+    )
+    if result is None:
+        print(run_id, file=out)
+        return 0
+    print(f"run {run_id} on Temporal {args.temporal}", file=err)
+    return _print_result(args, document, result, out)
+
+
+def _cmd_result(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``result RUN_ID --temporal``: the result of a run on Temporal (waits for its end)."""
+    from .temporal import cli as temporal
+
+    _check_writable(args.report, args.junit, args.har)
+    result = temporal.result(args.run_id, address=args.temporal, namespace=args.namespace)
+    document = load(args.document) if args.document else None
+    if document is None and (args.report or args.junit or args.har):
+        raise UsageError("--report, --junit and --har need the document: add --document DOC")
+    return _print_result(args, document, result, out)
+
+
+def _cmd_worker(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``worker --temporal``: run a Temporal worker with this machine's credentials."""
+    from .temporal import cli as temporal
+
+    settings = _auth_options(args)
+    settings["aws"] = AwsSettings(
+        region=args.aws_region, profile=args.aws_profile, endpoint_url=args.aws_endpoint_url
+    )
+    secret_inputs: Any = {}
+    if args.secret_inputs:
+        secret_inputs = load_text(
+            _read_file(args.secret_inputs, "--secret-inputs"), args.secret_inputs
+        ).data
+        if not isinstance(secret_inputs, dict):
+            raise UsageError(f"--secret-inputs {args.secret_inputs}: the file must hold a mapping")
+    return temporal.worker(
+        args.temporal,
+        namespace=args.namespace,
+        task_queue=args.task_queue,
+        settings={k: v for k, v in settings.items() if v is not None},
+        secret_inputs=secret_inputs,
+        imports=args.imports,
+        out=out,
     )
 
 
@@ -366,6 +484,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _cmd_dry_run(args, document, workflow_ids, out)
     if args.batch is None and args.results:
         raise UsageError("--results writes the rows of --batch: add --batch ROWS")
+    if not args.temporal and (args.detach or args.run_id):
+        raise UsageError("--detach and --run-id are for runs on Temporal: add --temporal")
     _check_writable(args.report, args.junit, args.har)
     per_inputs = _inputs_for(args, document, workflow_ids)
     reporter = None
@@ -379,6 +499,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     results: list[RunResult] = []
     aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
+    if args.temporal and args.batch is None:
+        return _cmd_temporal_run(args, document, workflow_ids, per_inputs, aws, out, err)
     with contextlib.ExitStack() as stack:
         if args.local_ecr is not None:
             first = per_inputs[workflow_ids[0]]
@@ -524,6 +646,17 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if report.ok else 1
 
 
+def _temporal_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "--temporal",
+        metavar="HOST:PORT",
+        required=required,
+        help="the Temporal server's frontend" + ("" if required else ": run there, durably"),
+    )
+    parser.add_argument("--namespace", default="default", help="Temporal namespace (default)")
+    parser.add_argument("--task-queue", default="arazzo", help="Temporal task queue (arazzo)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         epilog="exit codes: 0 success (or valid), 1 the workflow failed (or problems found), "
@@ -653,7 +786,63 @@ def _parser() -> argparse.ArgumentParser:
         help="with --batch: write the JSON lines (row, success, outputs, error, failedStep) to "
         "FILE instead of stdout",
     )
+    _temporal_options(run)
+    run.add_argument(
+        "--detach",
+        action="store_true",
+        help="with --temporal: print the run id and return (arazzo-engine result RUN_ID later)",
+    )
+    run.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="with --temporal: the run's id (default: a new one); an id already used starts "
+        "nothing new",
+    )
     run.set_defaults(handler=_cmd_run)
+
+    worker = commands.add_parser(
+        "worker", help="run a Temporal worker: it runs workflows started with --temporal"
+    )
+    _temporal_options(worker, required=True)
+    worker.add_argument(
+        "--auth",
+        action="append",
+        metavar="[SOURCE:]SCHEME[.FIELD]=VALUE",
+        help="a credential the worker applies (see run --auth); ARAZZO_AUTH_* variables too",
+    )
+    worker.add_argument("--credentials", metavar="FILE", help="a YAML/JSON file of credentials")
+    worker.add_argument(
+        "--secret-inputs",
+        metavar="FILE",
+        help="values of secret inputs (format: password / writeOnly), by input name or "
+        "workflowId; they never enter Temporal's history",
+    )
+    worker.add_argument("--aws-region", help="AWS region for SigV4 sources")
+    worker.add_argument("--aws-profile", help="AWS profile for SigV4 sources")
+    worker.add_argument("--aws-endpoint-url", metavar="URL", help="AWS endpoint for SigV4 sources")
+    worker.add_argument("--ca-bundle", metavar="PATH", help="CA bundle (file or dir) to verify TLS")
+    worker.add_argument("--cert", metavar="PEM", help="client certificate for mutual TLS")
+    worker.add_argument("--key", metavar="PEM", help="private key of --cert (if not in it)")
+    worker.add_argument("--proxy", metavar="URL", help="send every request through this proxy")
+    worker.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (it may register programs of its own)",
+    )
+    worker.set_defaults(handler=_cmd_worker)
+
+    fetch = commands.add_parser("result", help="the result of a run started with --temporal")
+    fetch.add_argument("run_id", metavar="RUN_ID")
+    _temporal_options(fetch, required=True)
+    fetch.add_argument("--document", metavar="DOC", help="the run's document (for --report)")
+    fetch.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    fetch.add_argument("--report", metavar="FILE", help="write the full result as JSON to FILE")
+    fetch.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    fetch.add_argument("--har", metavar="FILE", help="write every HTTP exchange as HAR 1.2")
+    fetch.set_defaults(handler=_cmd_result)
 
     listing = commands.add_parser("list", help="list the workflows of a document with inputs")
     listing.add_argument("document", help="the Arazzo document (YAML or JSON)")
