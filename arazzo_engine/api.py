@@ -20,13 +20,23 @@ import httpx
 from .auth.credentials import CredentialStore, load_credentials_file
 from .auth.sigv4 import AwsSettings
 from .document.model import Document, load
-from .errors import ArazzoError, DocumentError
+from .errors import DocumentError
 from .redact import Redactor
 from .results import RunResult
+from .run.commands import Command, Result
 from .run.context import RunMemory
-from .run.core import DEFAULT_MAX_STEPS, DEFAULT_MAX_WAIT, Command, Reply, RunOptions, execute
+from .run.core import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_STEPS,
+    DEFAULT_MAX_WAIT,
+    RunOptions,
+    check_inputs,
+    execute,
+)
 from .run.drivers import drive_async, drive_sync
 from .run.events import Observer
+from .run.services import default_services
+from .run.setup import AuthTable, bind, bind_for_dry_run
 from .transport import ClientCert, TransportOptions, make_async_client, make_client
 
 if TYPE_CHECKING:
@@ -64,6 +74,9 @@ class RunSettings(TypedDict, total=False):
     - ``max_steps``: the most step executions the run may make (1000; guards goto loops).
     - ``max_wait``: the longest a retry may wait, in seconds (600); a ``retryAfter`` or
       ``Retry-After`` asking for more fails the step instead of stalling the run.
+    - ``max_body``: the most bytes of one response body the run reads, counted after
+      decompression (100 MiB); a larger body fails its step.
+    - ``step_max_body``: ``max_body`` for particular stepIds.
     - ``contract``: ``off`` (default), ``warn`` or ``fail``: check each response against its
       operation in the OpenAPI description.
     - ``observer``: a callable that receives [`events`][arazzo_engine.run.events] as the run goes.
@@ -87,6 +100,8 @@ class RunSettings(TypedDict, total=False):
     step_timeouts: Mapping[str, float]
     max_steps: int
     max_wait: float
+    max_body: int
+    step_max_body: Mapping[str, int]
     contract: str
     observer: Observer | None
     verify: str | os.PathLike[str] | ssl.SSLContext | None
@@ -146,6 +161,9 @@ def _run_options(
         step_timeouts=dict(settings.get("step_timeouts") or {}),
         max_steps=settings.get("max_steps", DEFAULT_MAX_STEPS),
         max_wait=settings.get("max_wait", DEFAULT_MAX_WAIT),
+        max_body=settings.get("max_body", DEFAULT_MAX_BODY),
+        step_max_body=dict(settings.get("step_max_body") or {}),
+        services=default_services(),
         contract=settings.get("contract", "off"),
         observer=settings.get("observer"),
         credential_store=store,
@@ -166,10 +184,16 @@ def _start(
     inputs: Mapping[str, Any] | None,
     settings: Mapping[str, Any],
     has_client: bool,
-) -> tuple[Generator[Command, Reply, RunResult], Redactor, TransportOptions]:
+) -> tuple[Generator[Command, Result, RunResult], AuthTable, Redactor, TransportOptions]:
+    """Compile and bind a run: the core's generator, the drivers' auth table, the run's
+    redactor and transport settings. Bad inputs, options or credentials raise here, before
+    any request."""
     plan = runnable_document(spec, workflow_id).plan(workflow_id)
     options, redactor, transport = _run_options(function, settings, has_client)
-    return execute(plan, inputs, options), redactor, transport
+    check_inputs(plan, inputs, options)
+    prepared = bind(plan, options)
+    run = execute(plan, inputs, options, binding=prepared.binding)
+    return run, prepared.auth, redactor, transport
 
 
 def run_workflow(
@@ -204,14 +228,14 @@ def run_workflow(
         InputError: the inputs do not satisfy the workflow's inputs schema.
         AuthError: an operation needs credentials that are not configured.
     """
-    run, redactor, options = _start(
+    run, auth, redactor, options = _start(
         "run_workflow", spec, workflow_id, inputs, settings, client is not None
     )
     with redactor.logging_filter():
         if client is not None:
-            return drive_sync(run, client)
+            return drive_sync(run, client, auth=auth)
         with make_client(dataclasses.replace(options, transport=transport)) as own:
-            return drive_sync(run, own)
+            return drive_sync(run, own, auth=auth)
 
 
 def run_workflows(
@@ -239,13 +263,21 @@ def run_workflows(
     )
     memory = RunMemory()
     given = inputs or {}
+    options = dataclasses.replace(options, dependency_inputs=dict(given))
+    for plan in plans:
+        check_inputs(plan, given.get(plan.workflow_id), options)
+    prepared = [bind(plan, options) for plan in plans]
     with redactor.logging_filter(), contextlib.ExitStack() as stack:
         sender = client or stack.enter_context(
             make_client(dataclasses.replace(transport_options, transport=transport))
         )
         return [
-            drive_sync(execute(plan, given.get(plan.workflow_id), options, memory), sender)
-            for plan in plans
+            drive_sync(
+                execute(plan, given.get(plan.workflow_id), options, memory, bound.binding),
+                sender,
+                auth=bound.auth,
+            )
+            for plan, bound in zip(plans, prepared, strict=True)
         ]
 
 
@@ -259,15 +291,15 @@ async def arun_workflow(
     **settings: Unpack[RunSettings],
 ) -> RunResult:
     """Asynchronous `run_workflow`, on an ``httpx.AsyncClient``; same arguments."""
-    run, redactor, options = _start(
+    run, auth, redactor, options = _start(
         "arun_workflow", spec, workflow_id, inputs, settings, client is not None
     )
     with redactor.logging_filter():
         if client is not None:
-            return await drive_async(run, client)
+            return await drive_async(run, client, auth=auth)
         options = dataclasses.replace(options, async_transport=transport)
         async with make_async_client(options) as own:
-            return await drive_async(run, own)
+            return await drive_async(run, own, auth=auth)
 
 
 def resolve_urls(
@@ -281,26 +313,8 @@ def resolve_urls(
     template (path parameters stay as ``{name}``). ``scheme`` names the security scheme(s) the
     request would use, or the ones it needs followed by ``(no credentials)``; never a secret.
     """
-    from .run.core import _reachable, _Runner
-
     document = spec if isinstance(spec, Document) else load(spec)
     plan = document.plan(workflow_id)
     options, _, _ = _run_options("resolve_urls", settings, False)
-    runner = _Runner(options)
-    runner.set_entry(plan)
-    out: list[tuple[str, str, str, str | None]] = []
-    for reachable in _reachable(plan):
-        for step in reachable.steps:
-            operation = step.operation
-            if operation is None:
-                continue
-            description = reachable.document.sources[operation.source_name].openapi
-            assert description is not None
-            source_auth, label = runner.auth.for_dry_run(description, operation)
-            try:
-                base = runner.base_url(reachable, step, source_auth)
-            except ArazzoError as exc:
-                base = f"<{exc.message}>"
-            url = base.rstrip("/") + operation.request_path
-            out.append((step.step_id, operation.method.upper(), url, label))
-    return out
+    binding = bind_for_dry_run(plan, options)
+    return [(b.step_id, b.method, b.url, b.security) for b in binding.steps.values()]

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 __all__ = ["decode_body", "error_summary", "is_json_media_type", "is_xml_media_type"]
 
 
@@ -42,23 +40,26 @@ def decode_body(content: bytes, content_type: str | None) -> Any:
     return text
 
 
-def error_summary(response: httpx.Response) -> str:
+def error_summary(status: int, body: bytes, content_type: str | None = None) -> str:
     """``HTTP <status> (<code>: <message>)``: what an error response's body says, read from the
     common JSON shapes (``__type``/``code``/``error`` with ``message``/``detail``/
-    ``error_description``) or an XML ``<Code>``/``<Message>``, else the start of its text."""
-    text = response.content[:2000].decode("utf-8", "replace").strip()
+    ``error_description``) or an XML ``<Code>``/``<Message>``, else the start of its text.
+    Plain data in: the status, the body bytes (decompressed) and its Content-Type."""
+    text = body[:2000].decode("utf-8", "replace").strip()
     detail = ""
     try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        code = next((str(body[k]) for k in ("__type", "code", "error", "title") if k in body), "")
+        parsed = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        parsed = None
+    if isinstance(parsed, dict):
+        code = next(
+            (str(parsed[k]) for k in ("__type", "code", "error", "title") if k in parsed), ""
+        )
         message = next(
             (
-                str(body[k])
+                str(parsed[k])
                 for k in ("message", "Message", "detail", "error_description")
-                if k in body
+                if k in parsed
             ),
             "",
         )
@@ -71,4 +72,4 @@ def error_summary(response: httpx.Response) -> str:
         detail = ": ".join(x for x in (code, message) if x)
     if not detail and text:
         detail = " ".join(text.split())[:200]
-    return f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
+    return f"HTTP {status}" + (f" ({detail})" if detail else "")

@@ -1,4 +1,5 @@
-"""Turn a bound step into an HTTP request. No I/O: the result is an ``httpx.Request`` to send.
+"""Turn a bound step into an HTTP request. No I/O: the result is plain data (method, URL,
+headers, body bytes) that a driver sends.
 
 Parameters are evaluated and serialised by their OpenAPI definitions; the body is evaluated and
 serialised by its content type. What is built here is exactly what goes on the wire (auth adds
@@ -8,15 +9,12 @@ its headers afterwards), so the bytes signed are the bytes sent.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as xml_escape
-
-import httpx
 
 from .criteria import compiled_xpath, evaluate, parse_xml
 from .document.plan import BodyPlan, StepPlan
@@ -66,9 +64,13 @@ class RequestBuildError(Exception):
 
 @dataclass
 class PreparedCall:
-    """A request ready to send, and the values ``$request.*`` expressions read."""
+    """A request ready to send (plain data: ``method``, ``url``, ``headers``, ``content``),
+    and the values ``$request.*`` expressions read."""
 
-    request: httpx.Request
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes = b""
     path: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
@@ -147,7 +149,13 @@ def serialise_body(value: Any, content_type: str | None) -> tuple[bytes, str | N
             if key.lower() == "boundary":
                 boundary = text.strip('"')
         if boundary is None:
-            boundary = f"arazzo-{uuid.uuid4().hex}"
+            # not random (the core is deterministic: a replayed run gives the same result) and
+            # not derived from the values (they may be secrets): the first one they do not hold
+            text, number = repr(value), 0
+            boundary = f"arazzo-{number:032x}"
+            while boundary in text:
+                number += 1
+                boundary = f"arazzo-{number:032x}"
             content_type = f"{content_type}; boundary={boundary}"
         return _multipart(value, boundary), content_type
     if isinstance(value, str):
@@ -470,8 +478,34 @@ def build_request(
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         if content_type:
             headers.append(("Content-Type", content_type))
+    _check_url(url)
+    return PreparedCall(
+        operation.method.upper(),
+        url,
+        tuple(headers),
+        content or b"",
+        path_values,
+        query_values,
+        body_value,
+    )
+
+
+def _check_url(url: str) -> None:
+    """Refuse a URL no HTTP client can send: no http(s) scheme or host, a bad port, control
+    characters."""
     try:
-        request = httpx.Request(operation.method.upper(), url, headers=headers, content=content)
-    except (httpx.InvalidURL, ValueError) as exc:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
         raise RequestBuildError(f"invalid request URL {url!r}: {exc}") from None
-    return PreparedCall(request, path_values, query_values, body_value)
+    problem = None
+    if parts.scheme.lower() not in ("http", "https"):
+        problem = f"the scheme must be http or https, not {parts.scheme!r}"
+    elif not parts.hostname:
+        problem = "no host"
+    elif port is not None and not 0 <= port <= 65535:
+        problem = f"port {port} is out of range"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in url):
+        problem = "it contains a control character"
+    if problem:
+        raise RequestBuildError(f"invalid request URL {url!r}: {problem}")

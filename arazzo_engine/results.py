@@ -10,13 +10,16 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .criteria import CriterionOutcome
 from .media import decode_body
 from .redact import Redactor
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .run.commands import HttpReply, SentRequest
 
 __all__ = [
     "REDACTED",
@@ -90,12 +93,23 @@ def redact_headers(
 RECORDED_BODY_LIMIT = 1024 * 1024
 
 
-def _recorded_body(content: bytes, content_type: str | None) -> Any:
-    """The body as a result keeps it: decoded, or its first bytes as text when it is large."""
+def _recorded_body(
+    content: bytes, content_type: str | None, redactor: Redactor | None = None
+) -> Any:
+    """The body as a result keeps it: decoded, or its first bytes as text when it is large.
+    Secrets are masked before the cut, so a secret across the cut is never half shown."""
     if len(content) <= RECORDED_BODY_LIMIT:
-        return decode_body(content, content_type)
-    head = content[:RECORDED_BODY_LIMIT].decode("utf-8", "replace")
+        body = decode_body(content, content_type)
+        return redactor.value(body) if redactor is not None else body
+    text = content.decode("utf-8", "replace")
+    if redactor is not None:
+        text = redactor.text(text)
+    head = text[:RECORDED_BODY_LIMIT]
     return f"{head}... ({len(content) - RECORDED_BODY_LIMIT} more bytes not recorded)"
+
+
+def _content_type(headers: Iterable[tuple[str, str]]) -> str | None:
+    return next((v for k, v in headers if k.lower() == "content-type"), None)
 
 
 @dataclass
@@ -108,25 +122,31 @@ class RecordedRequest:
     body: Any
 
     @classmethod
+    def from_sent(cls, sent: SentRequest, redactor: Redactor | None = None) -> RecordedRequest:
+        """Record a request as it went on the wire, redacted (secret headers, API key query
+        parameters and known secret values in the URL and body; nothing when ``redactor`` is
+        disabled)."""
+        body = _recorded_body(sent.body, _content_type(sent.headers), redactor)
+        url = redactor.url(sent.url) if redactor is not None else sent.url
+        return cls(sent.method, url, redact_headers(sent.headers, redactor=redactor), body)
+
+    @classmethod
     def from_httpx(
         cls, request: httpx.Request, redactor: Redactor | None = None
     ) -> RecordedRequest:
-        """Record an httpx request, redacted (secret headers, API key query parameters and
-        known secret values in the URL and body; nothing when ``redactor`` is disabled)."""
+        """Record an httpx request (see `from_sent`)."""
+        import httpx
+
+        from .run.commands import SentRequest
+
         try:
             content = request.content
         except httpx.RequestNotRead:
             content = b""
-        body = _recorded_body(content, request.headers.get("content-type"))
-        url = str(request.url)
-        if redactor is not None:
-            url, body = redactor.url(url), redactor.value(body)
-        return cls(
-            request.method,
-            url,
-            redact_headers(request.headers.multi_items(), redactor=redactor),
-            body,
+        sent = SentRequest(
+            request.method, str(request.url), tuple(request.headers.multi_items()), content
         )
+        return cls.from_sent(sent, redactor)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -147,22 +167,16 @@ class RecordedResponse:
     body: Any
 
     @classmethod
-    def from_httpx(
-        cls, response: httpx.Response, redactor: Redactor | None = None
-    ) -> RecordedResponse:
-        """Record an httpx response (already read), redacted (``Set-Cookie`` values and known
-        secret values echoed in the body masked; nothing when ``redactor`` is disabled)."""
-        body = _recorded_body(response.content, response.headers.get("content-type"))
+    def from_reply(cls, reply: HttpReply, redactor: Redactor | None = None) -> RecordedResponse:
+        """Record a response, redacted (``Set-Cookie`` values and known secret values echoed
+        in the body masked; nothing when ``redactor`` is disabled)."""
         if redactor is not None:
             # a cookie the server sets is a credential (a session): mask its value everywhere
-            for cookie in response.headers.get_list("set-cookie"):
-                redactor.add_value(cookie.partition("=")[2].split(";", 1)[0].strip())
-            body = redactor.value(body)
-        return cls(
-            response.status_code,
-            redact_headers(response.headers.multi_items(), redactor=redactor),
-            body,
-        )
+            for name, value in reply.headers:
+                if name.lower() == "set-cookie":
+                    redactor.add_value(value.partition("=")[2].split(";", 1)[0].strip())
+        body = _recorded_body(reply.body, _content_type(reply.headers), redactor)
+        return cls(reply.status, redact_headers(reply.headers, redactor=redactor), body)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -13,9 +13,13 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 
 from .errors import ArazzoError
@@ -26,6 +30,8 @@ __all__ = [
     "Timeouts",
     "TransportError",
     "TransportOptions",
+    "deadline",
+    "install_deadlines",
     "make_async_client",
     "make_client",
 ]
@@ -134,11 +140,130 @@ def _client_kwargs(options: TransportOptions) -> dict[str, Any]:
 
 
 def make_client(options: TransportOptions) -> httpx.Client:
-    """A synchronous client for one run."""
+    """A synchronous client for one run. Its connections honour the deadline the sync driver
+    sets for each call (see `deadline`), so a server that trickles its headers is stopped at
+    the call's total timeout too."""
     try:
-        return httpx.Client(transport=options.transport, **_client_kwargs(options))
+        client = httpx.Client(transport=options.transport, **_client_kwargs(options))
     except ValueError as exc:  # httpx's word for a proxy URL it cannot use
         raise TransportError(f"cannot set up the HTTP client: {exc}") from None
+    install_deadlines(client)
+    return client
+
+
+def install_deadlines(client: httpx.Client) -> None:
+    """Make ``client``'s own connections honour `deadline` (idempotent; outside a
+    ``with deadline(...)`` block nothing changes). The sync driver calls it on the client it is
+    given, so a caller's client is bounded by the total timeout too."""
+    _install_deadlines([client._transport, *client._mounts.values()])
+
+
+# -- a total deadline for synchronous calls ---------------------------------------------------
+#
+# httpx's sync timeouts bound each socket operation, not a whole call: a server that sends one
+# header byte a second never trips a 3 s read timeout. The sync driver sets a deadline per call
+# (a thread-local: one call per thread at a time), and the network streams of our own clients
+# shrink every socket timeout to the time left, raising a timeout once it is spent.
+
+_local = threading.local()
+
+
+class deadline:
+    """``with deadline(seconds):`` bounds every socket operation of the calls made inside it
+    (on clients from `make_client`) by the time left of ``seconds`` in all."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def __enter__(self) -> deadline:
+        self.previous = getattr(_local, "deadline", None)
+        _local.deadline = self.at
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _local.deadline = self.previous
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    at: float | None = getattr(_local, "deadline", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise error("the call's total timeout is spent")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._stream.start_tls(
+            ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_unix_socket(
+            path, _left(timeout, httpcore.ConnectTimeout), socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _install_deadlines(transports: Iterable[Any]) -> None:
+    """Wrap the network backend of httpx's own transports (their httpcore pools take one);
+    any other transport (a caller's, a mock) is left as it is."""
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
+            backend, _DeadlineBackend
+        ):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
 
 
 def make_async_client(options: TransportOptions) -> httpx.AsyncClient:
@@ -150,7 +275,8 @@ def make_async_client(options: TransportOptions) -> httpx.AsyncClient:
 
 
 class RunCookies:
-    """The cookie jar of one run (standard cookie rules: domain, path, expiry, secure)."""
+    """The cookie jar of one run (standard cookie rules: domain, path, expiry, secure). The
+    drivers apply it to each request and store each response's cookies."""
 
     def __init__(self) -> None:
         self.jar = httpx.Cookies()

@@ -148,7 +148,7 @@ class OAuth2Auth(httpx.Auth):
         if not response.is_success:
             raise AuthError(
                 f"{self.settings.label}: the token endpoint {url} refused the {grant} grant: "
-                f"{error_summary(response)}"
+                f"{_summary(response)}"
             )
         try:
             body: Any = response.json()
@@ -182,6 +182,12 @@ class OAuth2Auth(httpx.Auth):
         if not isinstance(endpoint, str) or not endpoint:
             raise AuthError(
                 f"{self.settings.label}: the OpenID Connect document {url} "
-                f"({error_summary(response)}) names no token_endpoint"
+                f"({_summary(response)}) names no token_endpoint"
             )
         self._token_url = urljoin(url, endpoint)
+
+
+def _summary(response: httpx.Response) -> str:
+    return error_summary(
+        response.status_code, response.content, response.headers.get("content-type")
+    )

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlparse
-
-import httpx
 
 from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
 from .loader import LoadedText, load_text, pointer_join
 
 if TYPE_CHECKING:
-    from .plan import WorkflowPlan
+    from ..compile.plan import WorkflowPlan
 
 __all__ = ["Document", "SourceDescription", "load"]
 
@@ -25,10 +24,22 @@ REMOTE_TIMEOUT = 10.0
 
 SUPPORTED_VERSIONS = ("1.0.", "1.1.")
 
+#: Compiles one workflow of a Document: `arazzo_engine.compile.plan_workflow`, installed by
+#: `install_planner` when the compiler is imported.
+_PLANNER: Callable[[Document, str], WorkflowPlan] | None = None
+
+
+def install_planner(planner: Callable[[Document, str], WorkflowPlan]) -> None:
+    """Make ``Document.plan`` compile with ``planner`` (called by `arazzo_engine.compile`)."""
+    global _PLANNER
+    _PLANNER = planner
+
 
 def _read(uri: str, where: Location | None) -> str:
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
+        import httpx  # only for remote sources: loading a local document needs no HTTP client
+
         try:
             response = httpx.get(uri, timeout=REMOTE_TIMEOUT, follow_redirects=True)
         except httpx.HTTPError as exc:
@@ -94,7 +105,6 @@ class Document:
             )
         self.data: dict[str, Any] = data
         self.version = version
-        self._plans: dict[str, WorkflowPlan] = {}
         #: Things derived from this document once and reused by every run (compiled validators).
         self.cache: dict[tuple[str, str], Any] = {}
         self.workflows: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -178,14 +188,15 @@ class Document:
             ) from None
 
     def plan(self, workflow_id: str) -> WorkflowPlan:
-        """The compiled plan of a workflow, built on first use and kept."""
-        plan = self._plans.get(workflow_id)
-        if plan is None:
-            from .plan import compile_workflow
-
-            plan = compile_workflow(self, workflow_id)
-            self._plans[workflow_id] = plan
-        return plan
+        """The compiled plan of a workflow (the whole document is compiled once, on first use,
+        and kept). Raises the `DocumentError` that stops the workflow when the compiler found
+        an error affecting it (the errors ``validate()`` reports for it)."""
+        if _PLANNER is None:
+            # The compiler depends on this module, never the reverse: it installs itself here
+            # when imported (`arazzo_engine.compile.plan_workflow`).
+            importlib.import_module("arazzo_engine.compile")
+        assert _PLANNER is not None, "arazzo_engine.compile installs the planner"
+        return _PLANNER(self, workflow_id)
 
     def __repr__(self) -> str:
         return f"<Document {self.uri} workflows={list(self.workflows)}>"

@@ -34,6 +34,9 @@ Mode = Literal["whole", "template", "condition"]
 _ROOT = re.compile(r"[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]+")
 _STRICT = re.compile(r"[A-Za-z0-9_-]+")  # step ids, workflow ids, source names
+#: A step id with spaces, read only when '.outputs.' follows (Arazzo 1.0 documents use such ids;
+#: the compiler accepts them there with a warning when the step exists, and refuses them in 1.1).
+_SPACED_STEP = re.compile(r"[A-Za-z0-9_-]+(?: +[A-Za-z0-9_-]+)+(?=\.outputs\.)")
 _IDENT = re.compile(r"[A-Za-z0-9._-]+")  # input/output/component names
 _TOKEN = {  # RFC 9110 header token; in conditions without the operator characters ! & | '
     "whole": re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"),
@@ -166,7 +169,8 @@ def scan_expression(text: str, start: int, mode: Mode) -> tuple[RuntimeExpressio
         fields["pointer"] = s.pointer()
     elif root == "steps":
         s.expect(".", "'.' and a step id after $steps")
-        fields["target"] = s.match(_STRICT, "a step id")
+        spaced = _SPACED_STEP.match(text, s.pos)
+        fields["target"] = s.match(_STRICT if spaced is None else _SPACED_STEP, "a step id")
         if not text.startswith(".outputs.", s.pos):
             s.fail(
                 f"expected '.outputs.' after the step id ($steps.<stepId>.outputs.<name>), "

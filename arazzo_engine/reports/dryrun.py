@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ..auth.sigv4 import AwsSettings
 from ..console import _wrap_lines
@@ -34,6 +34,7 @@ from ..expressions import (
 )
 from ..media import is_json_media_type
 from ..openapi.description import OpenAPIDescription
+from ..redact import Redactor
 from ..requests import (
     RequestBuildError,
     body_content_type,
@@ -42,7 +43,8 @@ from ..requests import (
 )
 from ..results import redact_headers
 from ..run.context import RunMemory, StepContext, WorkflowState
-from ..run.core import RunOptions, _Runner, with_defaults
+from ..run.core import RunOptions, learn_secret_inputs, with_defaults
+from ..run.setup import bind_for_dry_run
 
 __all__ = ["DryStep", "dry_run", "format_dry_run"]
 
@@ -166,17 +168,20 @@ def dry_run(
 ) -> list[DryStep]:
     """What each step of ``plan`` would send with ``inputs`` (their defaults applied). Nothing
     is sent or signed."""
-    runner = _Runner(
+    binding = bind_for_dry_run(
+        plan,
         RunOptions(
             servers=dict(servers or {}),
             server_variables={k: dict(v) for k, v in (server_variables or {}).items()},
             aws=aws,
             auth=auth,
-        )
+        ),
     )
-    runner.set_entry(plan)
-    resolver = runner.auth
-    state = WorkflowState(plan, with_defaults(plan, inputs or {}))
+    # the secret inputs (format: password, writeOnly) are masked wherever they would go
+    redactor = Redactor()
+    given = with_defaults(plan, inputs or {})
+    learn_secret_inputs(plan, given, redactor)
+    state = WorkflowState(plan, given)
     memory = RunMemory()
     found: list[DryStep] = []
     for step in plan.steps:
@@ -188,7 +193,8 @@ def dry_run(
             dry.body = names or None
             found.append(dry)
             continue
-        source_auth, dry.auth = resolver.for_dry_run(description_of(plan, step), step.operation)
+        bound_step = binding.of(plan, step)
+        dry.auth = bound_step.security
         parameters = tuple(
             dataclasses.replace(p, value=Literal(_resolve(p.value, ctx, dry.unresolved)))
             for p in step.parameters
@@ -205,30 +211,32 @@ def dry_run(
             )
         bound = dataclasses.replace(step, parameters=parameters, body=body)
         try:
-            try:
-                base = runner.base_url(plan, step, source_auth)
-            except ArazzoError:
-                base = "<server>"
+            base = "<server>" if bound_step.problem else bound_step.base_url
             call = build_request(bound, ctx, base)
         except (RequestBuildError, ArazzoError) as exc:
-            dry.problem = str(exc)
+            dry.problem = redactor.text(str(exc))
             operation = step.operation
             dry.method = operation.method.upper()
             found.append(dry)
             continue
-        request = call.request
-        dry.method = request.method
-        dry.url = resolver.redactor.url(unquote(str(request.url)))
-        dry.headers = redact_headers(request.headers.multi_items())
-        dry.body = call.body
-        media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        dry.method = call.method
+        dry.url = redactor.url(unquote(call.url))
+        # as a client sends them: names in lower case, with Host (and Content-Length)
+        wire = [("host", urlsplit(call.url).netloc)]
+        wire += [(k.lower(), v) for k, v in call.headers]
+        if call.content:
+            wire.append(("content-length", str(len(call.content))))
+        dry.headers = redact_headers(wire, redactor=redactor)
+        dry.body = redactor.value(call.body)
+        content_type = next((v for k, v in call.headers if k.lower() == "content-type"), "")
+        media = content_type.split(";", 1)[0].strip().lower()
         if (
-            request.content
+            call.content
             and not is_json_media_type(media)
             and media != "multipart/form-data"
             and (isinstance(call.body, str) or media == "application/x-www-form-urlencoded")
         ):
-            dry.body_text = request.content.decode("utf-8", errors="replace")
+            dry.body_text = redactor.text(call.content.decode("utf-8", errors="replace"))
         found.append(dry)
     return found
 

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from ..document.plan import WorkflowPlan
 from ..expressions import Unresolved
 from ..media import decode_body
 from ..requests import PreparedCall
+from .commands import Headers, HttpReply, SentRequest, header_values
 
 __all__ = ["Exchange", "RunMemory", "StepContext", "WorkflowState"]
 
@@ -42,7 +41,9 @@ class Exchange:
     """This step's request and response, when there are any."""
 
     call: PreparedCall | None = None
-    response: httpx.Response | None = None
+    #: the request as it went on the wire (auth applied), once the driver answered
+    sent: SentRequest | None = None
+    response: HttpReply | None = None
     _response_body: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -52,14 +53,19 @@ class Exchange:
             raise Unresolved("there is no response (the request was not answered)")
         if not self._parsed:
             self._response_body = decode_body(
-                self.response.content, self.response.headers.get("content-type")
+                self.response.body, _first(self.response.headers, "content-type")
             )
             self._parsed = True
         return self._response_body
 
 
-def _header(headers: httpx.Headers, name: str) -> str:
-    values = headers.get_list(name)
+def _first(headers: Headers, name: str) -> str | None:
+    values = header_values(headers, name)
+    return values[0] if values else None
+
+
+def _header(headers: Headers, name: str) -> str:
+    values = header_values(headers, name)
     if not values:
         raise Unresolved(f"header {name!r} is not present")
     return ", ".join(values)
@@ -98,22 +104,23 @@ class StepContext:
             raise Unresolved("this step has no request")
         return self._exchange.call
 
-    def _response(self) -> httpx.Response:
+    def _response(self) -> HttpReply:
         if self._exchange.response is None:
             raise Unresolved("this step has no response")
         return self._exchange.response
 
     def url(self) -> str:
-        return str(self._call().request.url)
+        return self._call().url
 
     def method(self) -> str:
-        return self._call().request.method
+        return self._call().method
 
     def status_code(self) -> int:
-        return self._response().status_code
+        return self._response().status
 
     def request_header(self, name: str) -> Any:
-        return _header(self._call().request.headers, name)
+        sent = self._exchange.sent
+        return _header(sent.headers if sent is not None else self._call().headers, name)
 
     def request_query(self, name: str) -> Any:
         query = self._call().query

@@ -1,56 +1,50 @@
-"""The run loop, free of I/O.
+"""The run loop, free of I/O and of any HTTP, schema or AWS library.
 
-`execute` is a generator. It yields `Send` (a request to send) and `Sleep`
-(a wait before a retry) commands, and is sent back an ``httpx.Response`` (body read) or a
-`TransportFailure` for each ``Send``. When the workflow ends it returns a
-[`RunResult`][arazzo_engine.results.RunResult]. The synchronous and asynchronous drivers, and tests,
-all drive this same generator.
+`execute` is a generator. It yields the plain commands of
+[`arazzo_engine.run.commands`][arazzo_engine.run.commands] (`HttpExchange`, `Wait`, `Now`) and
+is sent back plain results (`HttpReply` or `Failure`, `Time`). When the workflow ends it returns a
+[`RunResult`][arazzo_engine.results.RunResult]. It reads no clock: every time comes in with a
+result, so driving it twice with the same results gives the same result, byte for byte.
+
+What it needs from outside is given to it: the run's
+[`RunBinding`][arazzo_engine.run.binding.RunBinding] (base URL and auth key of every operation
+step, made by [`arazzo_engine.run.setup.bind`][arazzo_engine.run.setup.bind] before the run), and
+`Services` (inputs validation, contract checks) in its options. The sync, async and replay
+drivers ([`arazzo_engine.run.drivers`][arazzo_engine.run.drivers]), and tests, all drive this same
+generator.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import math
-import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import jsonschema
-
-from ..auth.credentials import CredentialStore
-from ..auth.sigv4 import AwsSettings
-from ..auth.sources import AuthResolver, SourceAuth
-from ..contract import check_response
-from ..criteria import Composite, CriterionOutcome, Selector, check, evaluate
-from ..document.model import Document
-from ..document.plan import ActionPlan, StepPlan, WorkflowPlan
-from ..errors import ArazzoError, ConfigurationError, InputError
-from ..expressions import (
-    Unresolved,
-    UnresolvedOperand,
-    evaluate_expression,
-    references,
-)
+from ..criteria import evaluate
+from ..document.plan import StepPlan, WorkflowPlan
+from ..errors import ArazzoError, InputError
+from ..expressions import Unresolved
 from ..media import error_summary, is_json_media_type
-from ..openapi.servers import server_url
 from ..redact import Redactor, secret_input_values
 from ..requests import RequestBuildError, build_request
-from ..results import (
-    RecordedRequest,
-    RecordedResponse,
-    RunResult,
-    StepResult,
-    redact_result,
-    redact_step,
+from ..results import RunResult, StepResult, redact_result
+from .actions import HANDLERS, Frame, Outcome, choose
+from .actions import describe as describe_action
+from .binding import RunBinding
+from .commands import (
+    Command,
+    Failure,
+    HttpExchange,
+    HttpReply,
+    Now,
+    Result,
+    SentRequest,
+    Time,
 )
 from .context import Exchange, RunMemory, StepContext, WorkflowState
 from .events import (
     Observer,
-    RetryWaiting,
     RunEvent,
     RunFinished,
     StepFinished,
@@ -58,57 +52,46 @@ from .events import (
     WorkflowFinished,
     WorkflowStarted,
 )
+from .record import StepRecorder
+
+if TYPE_CHECKING:
+    from ..auth.credentials import CredentialStore
+    from ..auth.sigv4 import AwsSettings
 
 __all__ = [
+    "DEFAULT_MAX_BODY",
     "DEFAULT_MAX_STEPS",
-    "Command",
-    "Reply",
+    "DEFAULT_MAX_WAIT",
     "RunOptions",
-    "Send",
-    "Sleep",
-    "TransportFailure",
+    "Services",
     "execute",
+    "with_defaults",
 ]
 
 #: The most step executions one run may make (goto loops and retries included).
 DEFAULT_MAX_STEPS = 1000
 #: The longest a retry may wait (seconds), whatever retryAfter or Retry-After ask for.
 DEFAULT_MAX_WAIT = 600.0
+#: The most bytes of one response body a run reads (after decompression): 100 MiB.
+DEFAULT_MAX_BODY = 100 * 1024 * 1024
 #: The longest nesting of workflow steps.
 MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
-class Send:
-    """Send ``request`` with ``auth`` (may be None) within ``timeout`` seconds in all
-    (``connect_timeout`` / ``read_timeout`` bound those phases when set)."""
+class Services:
+    """What the front end lends the core, so that the core imports no schema library.
 
-    request: httpx.Request
-    auth: httpx.Auth | None
-    timeout: float
-    step_id: str
-    connect_timeout: float | None = None
-    read_timeout: float | None = None
+    ``validate_inputs(plan, inputs)`` returns the problems of ``inputs`` against the
+    workflow's inputs schema (``inputs/<path>: message``; empty when valid; ``None``: inputs
+    are not validated); ``check_contract(plan, step, sent, reply)`` returns the findings of a
+    contract check (``None``: no checks). See
+    [`arazzo_engine.run.services`][arazzo_engine.run.services] for the usual ones."""
 
-
-@dataclass(frozen=True)
-class Sleep:
-    """Wait ``seconds`` before going on (a retry's delay)."""
-
-    seconds: float
-    step_id: str
-
-
-@dataclass(frozen=True)
-class TransportFailure:
-    """The request got no HTTP response: refused, timed out, TLS failure..."""
-
-    reason: str
-    request: httpx.Request | None = None
-
-
-Command = Send | Sleep
-Reply = httpx.Response | TransportFailure | None
+    validate_inputs: Callable[[WorkflowPlan, Mapping[str, Any]], list[str]] | None = None
+    check_contract: Callable[[WorkflowPlan, StepPlan, SentRequest, HttpReply], list[str]] | None = (
+        None
+    )
 
 
 @dataclass(frozen=True)
@@ -138,60 +121,32 @@ class RunOptions:
     redactor: Redactor | None = None
     contract: str = "off"  # off | warn | fail
     observer: Observer | None = None
+    #: the most bytes of one response body (decompressed); over it the step fails
+    max_body: int = DEFAULT_MAX_BODY
+    #: ``max_body`` for given stepIds
+    step_max_body: Mapping[str, int] = field(default_factory=dict)
+    #: inputs validation and contract checks (none when None)
+    services: Services | None = None
+    #: inputs of their own for workflows run as dependencies (by workflowId)
+    dependency_inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class _RunAborted(Exception):
     """A guard ended the run (too many steps, too deep)."""
 
 
-class _ActionFailed(Exception):
-    """An action could not start its target workflow (its parameters or inputs are bad)."""
-
-
-@dataclass
-class _Outcome:
-    success: bool
-    error: str | None = None
-
-
-def _retry_after(response: httpx.Response | None) -> float | None:
-    if response is None:
-        return None
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:  # "inf", "nan" and negative numbers are not delays: ignore the header
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 class _Runner:
-    def __init__(self, options: RunOptions) -> None:
+    def __init__(self, options: RunOptions, binding: RunBinding, run_inputs: Mapping[str, Any]):
         self.options = options
+        self.binding = binding
+        self.services = options.services or Services()
         self.memory = RunMemory()
         self.records: list[StepResult] = []
         self.redactor = options.redactor or Redactor(options.redact)
-        self.auth = AuthResolver(
-            options.auth,
-            options.aws,
-            store=options.credential_store or CredentialStore(options.auth),
-            redactor=self.redactor,
-            client_cert=options.client_cert,
-        )
         self.warnings: list[str] = []
         self.error: str | None = None
-        self.entry_sources: dict[str, str] = {}
-
-    # -- auth and URLs --------------------------------------------------------------------
+        #: the inputs the run was given, offered to dependencies that declare them
+        self.run_inputs = dict(run_inputs)
 
     def emit(self, event: RunEvent) -> None:
         if isinstance(event, StepFinished) and _log.isEnabledFor(logging.DEBUG):
@@ -199,103 +154,42 @@ class _Runner:
         if self.options.observer is not None:
             self.options.observer(event)
 
-    def set_entry(self, plan: WorkflowPlan) -> None:
-        """Remember the sources of the document the run starts from: a source name in the
-        options (servers, server variables, credentials) means one of those."""
-        self.entry_sources = {
-            name: source.openapi.uri
-            for name, source in plan.document.sources.items()
-            if source.openapi is not None
-        }
-        self.auth.entry_sources = self.entry_sources
-
-    def prepare(self, plan: WorkflowPlan) -> None:
-        """Before any request: check the options name real sources, and resolve the auth and
-        the base URL of every operation the run may call, so that missing credentials or a
-        bad server variable stop the run before it sends anything."""
-        reachable = _reachable(plan)
-        self.set_entry(plan)
-        known = set(plan.document.sources)
-        for option, given in (
-            ("servers", self.options.servers),
-            ("server_variables", self.options.server_variables),
-        ):
-            unknown = sorted(set(given) - known)
-            if unknown:
-                raise ConfigurationError(
-                    f"{option} names source(s) {', '.join(map(repr, unknown))}, which this "
-                    f"workflow does not use (sources: {', '.join(sorted(known)) or 'none'})"
-                )
-        for source, url in self.options.servers.items():
-            parsed = urlparse(url)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                raise ConfigurationError(
-                    f"servers[{source!r}] = {url!r}: a base URL must be http(s)://host[...]"
-                )
-        for name, value, zero_ok in (
-            ("timeout", self.options.timeout, False),
-            ("max_wait", self.options.max_wait, True),
-            ("max_steps", self.options.max_steps, False),
-        ):
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not number or not (value >= 0 if zero_ok else value > 0):
-                floor = "0 or more" if zero_ok else "above 0"
-                raise ConfigurationError(f"{name} must be a number {floor}, not {value!r}")
-        if isinstance(self.options.auth, Mapping):
-            _check_credential_names(self.options.auth, reachable)
-        for workflow in reachable:
-            for step in workflow.steps:
-                if step.operation is not None:
-                    self.base_url(workflow, step, self.operation_auth(workflow.document, step))
-
-    def operation_auth(self, document: Document, step: StepPlan) -> SourceAuth:
-        operation = step.operation
-        assert operation is not None
-        description = document.sources[operation.source_name].openapi
-        assert description is not None
-        sent = {p.key for p in step.parameters if p.location is not None}
-        if self.auth.supplied_by_step(description, operation, sent):
-            # The step sends the credential itself (a token a login step returned, say): it
-            # satisfies the scheme, and no configured credential replaces it.
-            return SourceAuth()
-        return self.auth.for_operation(description, operation)
-
-    def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
-        operation = step.operation
-        assert operation is not None
-        description = plan.document.sources[operation.source_name].openapi
-        assert description is not None
-        # A source name in `servers` / `server_variables` means the entry document's source
-        # (or one reading the same description file), never a namesake in another document.
-        named = self.entry_sources.get(operation.source_name) == description.uri
-        override = (named and self.options.servers.get(operation.source_name)) or auth.base_url
-        if override:
-            return override
-        variables = dict(auth.server_variables)
-        if named:
-            variables.update(self.options.server_variables.get(operation.source_name, {}))
-        return server_url(operation.servers, description.uri, variables, step.location)
+    def count_step(self, step: StepPlan, hint: str) -> None:
+        self.memory.executed_steps += 1
+        if self.memory.executed_steps > self.options.max_steps:
+            raise _RunAborted(
+                f"the run executed more than {self.options.max_steps} steps "
+                f"(last: {step.step_id!r}); {hint} raise max_steps (--max-steps) if intended"
+            )
 
     # -- workflows ------------------------------------------------------------------------
 
     def validate_inputs(self, plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any]:
         inputs = with_defaults(plan, given)
-        if not plan.inputs_schema:
+        check = self.services.validate_inputs
+        if not plan.inputs_schema or check is None:
             return inputs
-        validator = _inputs_validator(plan)
-        problems = []
-        for error in sorted(validator.iter_errors(inputs), key=lambda e: list(e.absolute_path)):
-            path = "/".join(str(p) for p in error.absolute_path)
-            problems.append(f"{'inputs/' + path if path else 'inputs'}: {error.message}")
+        problems = check(plan, inputs)
         if problems:
             raise InputError(
                 f"the inputs of workflow {plan.workflow_id!r} are invalid", problems, plan.location
             )
         return inputs
 
+    def dependency_inputs(self, dependency: WorkflowPlan) -> dict[str, Any]:
+        """What a dependency run on behalf of another receives: its own inputs when the caller
+        gave some (``run_workflows``), else the run's inputs its inputs schema declares."""
+        own = self.options.dependency_inputs.get(dependency.workflow_id)
+        if own is not None:
+            return dict(own)
+        declared = ((dependency.inputs_schema or {}).get("properties")) or {}
+        if not isinstance(declared, Mapping):
+            return {}
+        return {k: v for k, v in self.run_inputs.items() if k in declared}
+
     def workflow(
         self, plan: WorkflowPlan, inputs: dict[str, Any], depth: int
-    ) -> Generator[Command, Reply, WorkflowState]:
+    ) -> Generator[Command, Result, WorkflowState]:
         if depth > MAX_DEPTH:
             raise _RunAborted(f"workflows nest deeper than {MAX_DEPTH} levels")
         state = WorkflowState(plan, inputs)
@@ -304,7 +198,7 @@ class _Runner:
             if key not in self.memory.workflows:
                 dependency = document.plan(workflow_id)
                 try:
-                    given = self.validate_inputs(dependency, {})
+                    given = self.validate_inputs(dependency, self.dependency_inputs(dependency))
                 except InputError as exc:
                     self.warnings.append(f"dependency {workflow_id!r}: {exc}")
                     self.memory.workflows[key] = WorkflowState(dependency, {}, success=False)
@@ -338,216 +232,114 @@ class _Runner:
 
     def steps(
         self, plan: WorkflowPlan, state: WorkflowState, depth: int
-    ) -> Generator[Command, Reply, _Outcome]:
+    ) -> Generator[Command, Result, Outcome]:
         index = 0
         attempts: dict[int, int] = {}
         retries: dict[tuple[int, int], int] = {}
         while index < len(plan.steps):
             step = plan.steps[index]
-            self.memory.executed_steps += 1
-            if self.memory.executed_steps > self.options.max_steps:
-                raise _RunAborted(
-                    f"the run executed more than {self.options.max_steps} steps "
-                    f"(last: {step.step_id!r}); a goto loop? raise max_steps (--max-steps) if "
-                    "intended"
-                )
+            self.count_step(step, "a goto loop?")
             attempts[index] = attempts.get(index, 0) + 1
             record, ctx = yield from self.step(plan, step, state, attempts[index], depth)
             self.records.append(record)
             if record.success:  # a fresh retry budget the next time this step fails
                 for key in [k for k in retries if k[0] == index]:
                     del retries[key]
-            own = step.on_success if record.success else step.on_failure
-            shared = plan.success_actions if record.success else plan.failure_actions
-            candidates = _effective_actions(own, shared)
-            chosen: tuple[int, ActionPlan] | None = None
-            for position, action in enumerate(candidates):
-                if (
-                    action.type == "retry"
-                    and retries.get((index, position), 0) >= action.retry_limit
-                ):
-                    continue
-                outcomes = [check(c, ctx) for c in action.criteria]
-                if all(o.passed for o in outcomes):
-                    chosen = (position, action)
-                    break
+            chosen = choose(plan, step, index, record, ctx, retries)
             if chosen is None:
                 if not record.success:
-                    return _Outcome(False, f"step {step.step_id!r} failed: {record.error}")
+                    return Outcome(False, f"step {step.step_id!r} failed: {record.error}")
                 index += 1
                 continue
             position, action = chosen
-            record.action = _describe_action(action)
-            if action.type == "end":
-                if record.success:
-                    return _Outcome(True)
-                return _Outcome(False, f"step {step.step_id!r} failed: {record.error} (action end)")
-            if action.type == "goto":
-                if action.workflow is not None:
-                    target = action.workflow[0].plan(action.workflow[1])
-                    try:
-                        inputs = self.action_inputs(target, action, ctx)
-                    except _ActionFailed as exc:
-                        return _Outcome(False, f"goto from {step.step_id!r}: {exc}")
-                    sub = yield from self.workflow(target, inputs, depth + 1)
-                    return _Outcome(
-                        bool(sub.success),
-                        None
-                        if sub.success
-                        else f"workflow {target.workflow_id!r} (goto from {step.step_id!r}) failed",
-                    )
-                assert action.step_id is not None
-                index = plan.step_index[action.step_id]
-                continue
-            # retry
-            retries[(index, position)] = retries.get((index, position), 0) + 1
-            if action.step_id is not None or action.workflow is not None:
-                ok = yield from self.run_side(plan, state, action, depth, ctx)
-                if not ok:
-                    return _Outcome(
-                        False,
-                        f"retrying {step.step_id!r} first ran {action.target!r}, which failed",
-                    )
-            response = ctx.exchange.response
-            delay = _retry_after(response)
-            if delay is None:
-                delay = action.retry_after or 0.0
-            if delay > self.options.max_wait:
-                return _Outcome(
-                    False,
-                    f"step {step.step_id!r} failed: {record.error}; retrying it means waiting "
-                    f"{delay:g} s, more than the longest wait allowed ({self.options.max_wait:g} s"
-                    ", max_wait / --max-wait)",
-                )
-            if delay > 0:
-                self.emit(
-                    RetryWaiting(
-                        plan.workflow_id,
-                        step.step_id,
-                        delay,
-                        retries[(index, position)],
-                        action.retry_limit,
-                    )
-                )
-                yield Sleep(delay, step.step_id)
-        return _Outcome(True)
-
-    def run_side(
-        self,
-        plan: WorkflowPlan,
-        state: WorkflowState,
-        action: ActionPlan,
-        depth: int,
-        ctx: StepContext,
-    ) -> Generator[Command, Reply, bool]:
-        """Run the step or workflow a retry names before retrying."""
-        if action.workflow is not None:
-            target = action.workflow[0].plan(action.workflow[1])
-            try:
-                inputs = self.action_inputs(target, action, ctx)
-            except _ActionFailed as exc:
-                self.warnings.append(f"retry action {action.name!r}: {exc}")
-                return False
-            sub = yield from self.workflow(target, inputs, depth + 1)
-            return bool(sub.success)
-        assert action.step_id is not None
-        step = plan.steps[plan.step_index[action.step_id]]
-        self.memory.executed_steps += 1
-        if self.memory.executed_steps > self.options.max_steps:
-            raise _RunAborted(
-                f"the run executed more than {self.options.max_steps} steps "
-                f"(last: {step.step_id!r}); a retry loop? raise max_steps (--max-steps) if intended"
+            record.action = describe_action(action)
+            frame = Frame(
+                self, plan, state, index, step, record, ctx, action, position, retries, depth
             )
-        record, _ = yield from self.step(plan, step, state, 1, depth)
-        self.records.append(record)
-        return record.success
-
-    def action_inputs(
-        self, target: WorkflowPlan, action: ActionPlan, ctx: StepContext
-    ) -> dict[str, Any]:
-        """The inputs an action passes to its target workflow (Arazzo 1.1 ``parameters``),
-        validated against the target's inputs schema."""
-        inputs: dict[str, Any] = {}
-        for parameter in action.parameters:
-            try:
-                inputs[parameter.name] = evaluate(parameter.value, ctx)
-            except Unresolved as exc:
-                raise _ActionFailed(f"parameter {parameter.name!r}: {exc.reason}") from None
-        try:
-            return self.validate_inputs(target, inputs)
-        except InputError as exc:
-            raise _ActionFailed(str(exc)) from None
+            decision = yield from HANDLERS[action.type](frame)
+            if decision.outcome is not None:
+                return decision.outcome
+            assert decision.index is not None
+            index = decision.index
+        return Outcome(True)
 
     # -- one step -------------------------------------------------------------------------
 
     def step(
         self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, attempt: int, depth: int
-    ) -> Generator[Command, Reply, tuple[StepResult, StepContext]]:
-        record = StepResult(step.step_id, plan.workflow_id, False, step.target, attempt)
+    ) -> Generator[Command, Result, tuple[StepResult, StepContext]]:
         self.emit(StepStarted(plan.workflow_id, step.step_id, step.target, attempt, depth))
-        record.started_at = time.time()
-        start = time.perf_counter()
-        try:
-            if step.workflow is not None:
-                ctx = yield from self.workflow_step(step, state, record, depth)
-            else:
-                ctx = yield from self.operation_step(plan, step, state, record)
-        finally:
-            record.duration = time.perf_counter() - start
+        started = yield from _now(step.step_id)
+        recorder = StepRecorder(plan, step, attempt, self.redactor, self.warnings, started)
+        if step.workflow is not None:
+            ctx = yield from self.workflow_step(step, state, recorder, depth)
+        else:
+            ctx = yield from self.operation_step(plan, step, state, recorder)
+        ended = yield from _now(step.step_id)
         response = ctx.exchange.response
-        if self.options.contract != "off" and step.operation is not None and response is not None:
+        sent = ctx.exchange.sent
+        check = self.services.check_contract
+        if (
+            self.options.contract != "off"
+            and step.operation is not None
+            and response is not None
+            and sent is not None
+            and check is not None
+        ):
             # after the clock: a step's time is its own, not the checker's (built on first use)
-            self.check_contract(plan, step, record, response)
-        redact_step(record, self.redactor)
+            recorder.contract(check(plan, step, sent, response), self.options.contract == "fail")
+        record = recorder.finish(ended)
         self.emit(StepFinished(record, depth))
         return record, ctx
 
     def operation_step(
-        self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, record: StepResult
-    ) -> Generator[Command, Reply, StepContext]:
+        self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, recorder: StepRecorder
+    ) -> Generator[Command, Result, StepContext]:
         exchange = Exchange()
         ctx = StepContext(self.memory, state, exchange)
-        auth = self.operation_auth(plan.document, step)
+        binding = self.binding.of(plan, step)
         try:
-            exchange.call = build_request(step, ctx, self.base_url(plan, step, auth))
+            exchange.call = build_request(step, ctx, binding.base_url)
         except (RequestBuildError, ArazzoError) as exc:
-            record.error = f"cannot build the request: {exc}"
+            recorder.fail(f"cannot build the request: {exc}")
             return ctx
         finally:
-            _trace(record, [p.value for p in step.parameters], ctx)
+            recorder.trace([p.value for p in step.parameters], ctx)
             if step.body is not None:
-                _trace(record, [step.body.payload, *(v for _, v in step.body.replacements)], ctx)
+                recorder.trace([step.body.payload, *(v for _, v in step.body.replacements)], ctx)
+        call = exchange.call
         timeout = (
             step.timeout
             if step.timeout is not None
             else self.options.step_timeouts.get(step.step_id, self.options.timeout)
         )
-        reply = yield Send(
-            exchange.call.request,
-            auth.auth,
-            timeout,
+        reply = yield HttpExchange(
             step.step_id,
+            call.method,
+            call.url,
+            call.headers,
+            call.content,
+            binding.auth,
+            timeout,
             self.options.connect_timeout,
             self.options.read_timeout,
+            self.options.step_max_body.get(step.step_id, self.options.max_body),
         )
-        if isinstance(reply, TransportFailure) or reply is None:
-            sent = (
-                reply.request
-                if isinstance(reply, TransportFailure) and reply.request
-                else exchange.call.request
-            )
-            record.request = RecordedRequest.from_httpx(sent, self.redactor)
-            record.error = reply.reason if reply is not None else "no response"
+        if not isinstance(reply, HttpReply):
+            if isinstance(reply, Failure):
+                reason, sent = reply.reason, reply.sent
+            else:
+                reason, sent = f"no response (the driver answered {type(reply).__name__})", None
+            fallback = SentRequest(call.method, call.url, call.headers, call.content)
+            recorder.unanswered(sent or fallback, reason)
             return ctx
+        exchange.sent = reply.sent
         exchange.response = reply
         state.last_exchange = exchange
-        self.redactor.add_sent_headers(reply.request.headers.multi_items())
-        record.request = RecordedRequest.from_httpx(reply.request, self.redactor)
-        record.response = RecordedResponse.from_httpx(reply, self.redactor)
-        record.status_code = reply.status_code
-        content_type = reply.headers.get("content-type")
+        recorder.answered(reply)
+        content_type = next((v for k, v in reply.headers if k.lower() == "content-type"), None)
         if (
-            reply.content
+            reply.body
             and is_json_media_type(content_type)
             and isinstance(exchange.response_body(), str)
         ):
@@ -555,24 +347,16 @@ class _Runner:
                 f"step {step.step_id!r}: the response says {content_type} but its body is not "
                 "valid JSON; expressions read it as text"
             )
-        self.judge(step, ctx, record, lambda: reply.is_success, error_summary(reply))
+        recorder.judge(
+            ctx,
+            lambda: 200 <= reply.status < 300,
+            error_summary(reply.status, reply.body, content_type),
+        )
         return ctx
 
-    def check_contract(
-        self, plan: WorkflowPlan, step: StepPlan, record: StepResult, response: httpx.Response
-    ) -> None:
-        operation = step.operation
-        assert operation is not None
-        description = plan.document.sources[operation.source_name].openapi
-        assert description is not None
-        record.contract = check_response(description, operation, response.request, response)
-        if record.contract and self.options.contract == "fail" and record.success:
-            record.success = False
-            record.error = f"contract check failed: {record.contract[0]}"
-
     def workflow_step(
-        self, step: StepPlan, state: WorkflowState, record: StepResult, depth: int
-    ) -> Generator[Command, Reply, StepContext]:
+        self, step: StepPlan, state: WorkflowState, recorder: StepRecorder, depth: int
+    ) -> Generator[Command, Result, StepContext]:
         assert step.workflow is not None
         ctx = StepContext(self.memory, state)
         inputs: dict[str, Any] = {}
@@ -580,62 +364,29 @@ class _Runner:
             try:
                 inputs[parameter.name] = evaluate(parameter.value, ctx)
             except Unresolved as exc:
-                record.error = f"parameter {parameter.name!r}: {exc.reason}"
+                recorder.fail(f"parameter {parameter.name!r}: {exc.reason}")
                 return ctx
         target = step.workflow[0].plan(step.workflow[1])
         try:
             inputs = self.validate_inputs(target, inputs)
         except InputError as exc:
-            record.error = str(exc)
+            recorder.fail(str(exc))
             return ctx
         sub = yield from self.workflow(target, inputs, depth + 1)
         # $statusCode / $response / $request in a workflow step read the called workflow's
         # last HTTP exchange (the official pet-coupons example checks $statusCode there).
         state.last_exchange = sub.last_exchange
         ctx = StepContext(self.memory, state, sub.last_exchange, sub_outputs=sub.outputs or {})
-        self.judge(
-            step, ctx, record, lambda: bool(sub.success), f"workflow {target.workflow_id!r} failed"
-        )
+        recorder.judge(ctx, lambda: bool(sub.success), f"workflow {target.workflow_id!r} failed")
         return ctx
 
-    def judge(
-        self,
-        step: StepPlan,
-        ctx: StepContext,
-        record: StepResult,
-        default_success: Any,
-        failure_detail: str,
-    ) -> None:
-        """Check the success criteria (or the default rule) and evaluate the outputs."""
-        if step.success_criteria:
-            outcomes: list[CriterionOutcome] = [check(c, ctx) for c in step.success_criteria]
-            record.criteria = outcomes
-            record.success = all(o.passed for o in outcomes)
-            if not record.success:
-                failed = next(o for o in outcomes if not o.passed)
-                record.error = f"criterion {failed.condition!r} failed"
-                if failed.reason:
-                    record.error += f": {failed.reason}"
-                record.error += (
-                    f"; {failure_detail}"
-                    if record.status_code is not None and record.status_code >= 300
-                    else ""
-                )
-        else:
-            record.success = bool(default_success())
-            if not record.success:
-                record.error = (
-                    f"{failure_detail} (no successCriteria: a 2xx status is success)"
-                    if record.status_code is not None
-                    else failure_detail
-                )
-        _trace(record, list(step.outputs.values()), ctx)
-        for name, value in step.outputs.items():
-            try:
-                record.outputs[name] = evaluate(value, ctx)
-            except Unresolved as exc:
-                self.warnings.append(f"step {step.step_id!r} output {name!r}: {exc.reason}")
-        ctx.state.step_outputs[step.step_id] = record.outputs
+
+def _now(step_id: str = "") -> Generator[Command, Result, float]:
+    """The time, asked of the driver (the core has no clock)."""
+    answer = yield Now(step_id)
+    if not isinstance(answer, Time):
+        raise ArazzoError(f"the driver answered Now with {type(answer).__name__}, not Time")
+    return answer.at
 
 
 _log = logging.getLogger("arazzo_engine.run")
@@ -655,25 +406,6 @@ def _log_step(record: StepResult) -> None:
     )
 
 
-def _references(value: Any) -> list[Any]:
-    """The runtime expressions of a compiled value, Selector Objects included."""
-    if isinstance(value, Selector):
-        return references(value.context)
-    if isinstance(value, Composite):
-        return [e for _, item in value.items for e in _references(item)]
-    return references(value)
-
-
-def _trace(record: StepResult, values: list[Any], ctx: StepContext) -> None:
-    """Record what each runtime expression in ``values`` evaluates to (for verbose output)."""
-    for expression in (e for value in values for e in _references(value)):
-        try:
-            found: Any = evaluate_expression(expression, ctx)
-        except Unresolved as exc:
-            found = UnresolvedOperand(exc.reason)
-        record.trace.append((expression.text, found))
-
-
 def with_defaults(plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs with the ``default`` of every top-level input property not given."""
     inputs = dict(given)
@@ -681,26 +413,6 @@ def with_defaults(plan: WorkflowPlan, given: Mapping[str, Any]) -> dict[str, Any
         if name not in inputs and isinstance(prop, Mapping) and "default" in prop:
             inputs[name] = prop["default"]
     return inputs
-
-
-def _inputs_validator(plan: WorkflowPlan) -> Any:
-    """The JSON Schema validator of a workflow's inputs, built once per document."""
-    key = ("inputs-validator", plan.workflow_id)
-    validator = plan.document.cache.get(key)
-    if validator is None:
-        schema = plan.inputs_schema or {}
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        try:
-            cls.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            raise InputError(
-                f"the inputs schema of workflow {plan.workflow_id!r} is not a valid JSON Schema",
-                [exc.message],
-                plan.location,
-            ) from None
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-        plan.document.cache[key] = validator
-    return validator
 
 
 def _strings(value: Any) -> list[str]:
@@ -714,66 +426,37 @@ def _strings(value: Any) -> list[str]:
     return [] if value is None or isinstance(value, bool) else [str(value)]
 
 
-def _check_credential_names(auth: Mapping[str, Any], reachable: list[WorkflowPlan]) -> None:
-    """Every key of an ``auth`` mapping names a source, a security scheme, or
-    ``SOURCE:SCHEME`` of the documents this run uses: a typo would otherwise send nothing, or
-    the wrong credential, without a word."""
-    sources: set[str] = set()
-    schemes: set[str] = set()
-    for workflow in reachable:
-        for name, source in workflow.document.sources.items():
-            sources.add(name)
-            data = source.openapi.data if source.openapi is not None else {}
-            components = data.get("components") or {}
-            for scheme in components.get("securitySchemes") or {}:
-                schemes.add(str(scheme))
-                schemes.add(f"{name}:{scheme}")
-    unknown = sorted(k for k in auth if k not in sources and k not in schemes)
-    if unknown:
-        names = ", ".join(sorted(n for n in schemes if ":" in n)) or "none"
-        raise ConfigurationError(
-            f"credentials given for {', '.join(map(repr, unknown))}, which names no source or "
-            f"security scheme of this workflow (SOURCE:SCHEME: {names})"
-        )
+def learn_secret_inputs(
+    plan: WorkflowPlan, inputs: Mapping[str, Any], redactor: Redactor
+) -> list[str]:
+    """Give the values of the inputs the schema marks secret (``format: password``,
+    ``writeOnly``) to ``redactor``; their names."""
+    secret = secret_input_values(plan.inputs_schema, inputs)
+    for name in secret:
+        for value in _strings(inputs[name]):
+            redactor.add_value(value)
+    return secret
 
 
-def _reachable(plan: WorkflowPlan) -> list[WorkflowPlan]:
-    """The plan and every workflow it can start: workflow steps, dependencies, goto/retry."""
-    found: dict[tuple[str, str], WorkflowPlan] = {}
-    pending = [plan]
-    while pending:
-        current = pending.pop()
-        key = (current.document.uri, current.workflow_id)
-        if key in found:
-            continue
-        found[key] = current
-        targets = list(current.depends_on)
-        for step in current.steps:
-            if step.workflow is not None:
-                targets.append(step.workflow)
-            for action in (*(step.on_success or ()), *(step.on_failure or ())):
-                if action.workflow is not None:
-                    targets.append(action.workflow)
-        for action in (*current.success_actions, *current.failure_actions):
-            if action.workflow is not None:
-                targets.append(action.workflow)
-        pending.extend(document.plan(workflow_id) for document, workflow_id in targets)
-    return list(found.values())
-
-
-def _effective_actions(
-    own: tuple[ActionPlan, ...] | None, shared: tuple[ActionPlan, ...]
-) -> tuple[ActionPlan, ...]:
-    """The step's actions, then the workflow's actions whose names the step does not override."""
-    if not own:
-        return shared
-    names = {a.name for a in own}
-    return own + tuple(a for a in shared if a.name not in names)
-
-
-def _describe_action(action: ActionPlan) -> str:
-    target = f" {action.target}" if action.target else ""
-    return f"{action.name}: {action.type}{target}"
+def check_inputs(
+    plan: WorkflowPlan, inputs: Mapping[str, Any] | None, options: RunOptions
+) -> dict[str, Any]:
+    """The run's inputs with their defaults, validated by the options' services; raises
+    InputError (secret values masked) when they break the inputs schema."""
+    redactor = options.redactor or Redactor(options.redact)
+    raw = dict(inputs or {})
+    learn_secret_inputs(plan, raw, redactor)
+    runner = _Runner(options, RunBinding(), raw)
+    try:
+        return runner.validate_inputs(plan, raw)
+    except InputError as exc:
+        if not redactor.enabled:
+            raise
+        raise InputError(
+            redactor.text(exc.message),
+            [redactor.text(v) for v in exc.violations],
+            exc.location,
+        ) from None
 
 
 def execute(
@@ -781,21 +464,22 @@ def execute(
     inputs: Mapping[str, Any] | None,
     options: RunOptions,
     memory: RunMemory | None = None,
-) -> Generator[Command, Reply, RunResult]:
-    """Run a workflow as a generator of commands. Raises InputError / AuthError before any
-    request when the inputs are invalid or credentials are missing.
+    binding: RunBinding | None = None,
+) -> Generator[Command, Result, RunResult]:
+    """Run a workflow as a generator of commands (`HttpExchange`, `Wait`, `Now`), sent back
+    results (`HttpReply` / `Failure`, `Time`). Raises InputError before the first command when
+    the inputs are invalid.
 
-    ``memory`` shares what earlier workflows of the same run left (their inputs and outputs
-    for ``$workflows``, and which dependencies already ran, so each runs once)."""
-    runner = _Runner(options)
+    ``binding`` is the run's binding (see
+    [`arazzo_engine.run.setup.bind`][arazzo_engine.run.setup.bind]); an operation step not in
+    it fails the run with ConfigurationError. ``memory`` shares what earlier
+    workflows of the same run left (their inputs and outputs for ``$workflows``, and which
+    dependencies already ran, so each runs once)."""
+    raw_inputs = dict(inputs or {})
+    runner = _Runner(options, binding or RunBinding(), raw_inputs)
     if memory is not None:
         runner.memory = memory
-    start = time.perf_counter()
-    raw_inputs = dict(inputs or {})
-    secret_inputs = secret_input_values(plan.inputs_schema, raw_inputs)
-    for name in secret_inputs:
-        for value in _strings(raw_inputs[name]):
-            runner.redactor.add_value(value)
+    secret_inputs = learn_secret_inputs(plan, raw_inputs, runner.redactor)
     try:
         given = runner.validate_inputs(plan, raw_inputs)
     except InputError as exc:
@@ -806,7 +490,7 @@ def execute(
             [runner.redactor.text(v) for v in exc.violations],
             exc.location,
         ) from None
-    runner.prepare(plan)
+    start = yield from _now()
     result = RunResult(plan.workflow_id, False, inputs=given)
     try:
         state = yield from runner.workflow(plan, given, 0)
@@ -817,7 +501,8 @@ def execute(
         result.error = str(exc)
     result.steps = runner.records
     result.warnings = runner.warnings
-    result.duration = time.perf_counter() - start
+    end = yield from _now()
+    result.duration = max(0.0, end - start)
     redact_result(result, runner.redactor, secret_inputs)
     runner.emit(RunFinished(result))
     return result

@@ -1,135 +1,380 @@
-"""The two front ends that drive the run loop over httpx: synchronous and asynchronous.
+"""The drivers of the run core: they turn its commands into I/O and answer plain results.
 
-They share every line of run logic (`.core`); all they do is send, sleep, and turn
-transport exceptions into `TransportFailure` replies.
+- `drive_sync`: an ``httpx.Client``; each call bounded by its total timeout, headers included
+  (clients from [`make_client`][arazzo_engine.transport.make_client] shrink every socket
+  timeout to the time left).
+- `drive_async`: an ``httpx.AsyncClient``; each call bounded by ``asyncio.wait_for``.
+- `drive_replay`: no I/O at all: answers each command with a recorded result (a recorded run
+  replayed gives the same `RunResult`, byte for byte).
+
+The HTTP drivers apply the run's auth table (``HttpExchange.auth`` names a flow), its cookie
+jar and timeouts, read at most ``max_body`` bytes of each body (decompressed), and answer
+`HttpReply` or `Failure`. ``Wait`` sleeps, ``Now`` reads the clock; both answer `Time`. Given
+``record=`` (a list), they append every result they answer, for `drive_replay`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+import zlib
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
 
 import httpx
 
 from ..errors import ArazzoError
 from ..results import RunResult
-from ..transport import RunCookies, Timeouts
-from .core import Command, Reply, Send, TransportFailure
+from ..transport import RunCookies, Timeouts, deadline, install_deadlines
+from .commands import (
+    Command,
+    Failure,
+    HttpExchange,
+    HttpReply,
+    Now,
+    Result,
+    SentRequest,
+    Time,
+    Wait,
+)
 
-__all__ = ["drive_async", "drive_sync"]
+__all__ = ["ReplayMismatch", "drive_async", "drive_replay", "drive_sync"]
+
+Run = Generator[Command, Result, RunResult]
 
 
-def _prepare(command: Send, cookies: RunCookies | None = None) -> httpx.Request:
-    request = command.request
+class ReplayMismatch(ArazzoError):
+    """A replayed run asked for something the recording does not answer."""
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _TotalTimeout(Exception):
+    pass
+
+
+def _request(command: HttpExchange, jar: RunCookies) -> httpx.Request:
+    request = httpx.Request(
+        command.method,
+        command.url,
+        headers=list(command.headers),
+        content=command.body or None,
+    )
     timeouts = Timeouts(command.timeout, command.connect_timeout, command.read_timeout)
     request.extensions["timeout"] = timeouts.httpx().as_dict()
-    if cookies is not None:
-        cookies.apply(request)
+    jar.apply(request)
     return request
 
 
-def _total_exceeded(command: Send) -> httpx.TimeoutException:
-    return httpx.ReadTimeout(
-        f"the whole exchange took longer than {command.timeout:g} s", request=command.request
+def _auth(
+    command: HttpExchange, table: Mapping[str, httpx.Auth]
+) -> httpx.Auth | httpx._client.UseClientDefault:
+    if command.auth is None:
+        return httpx.USE_CLIENT_DEFAULT
+    flow = table.get(command.auth)
+    if flow is None:
+        raise ArazzoError(f"no auth flow named {command.auth!r} in the run's auth table")
+    return flow
+
+
+def _sent(request: httpx.Request) -> SentRequest:
+    try:
+        content = request.content
+    except httpx.RequestNotRead:
+        content = b""
+    return SentRequest(
+        request.method, str(request.url), tuple(request.headers.multi_items()), content
     )
 
 
-def _failure(command: Send, exc: Exception) -> TransportFailure:
-    if isinstance(exc, httpx.TimeoutException):
-        reason = f"timed out after {command.timeout:g} s ({type(exc).__name__})"
+def _reply(response: httpx.Response, body: bytes, at: float, elapsed: float) -> HttpReply:
+    return HttpReply(
+        response.status_code,
+        tuple(response.headers.multi_items()),
+        body,
+        _sent(response.request),
+        at,
+        elapsed,
+        response.reason_phrase,
+        response.http_version,
+    )
+
+
+def _too_large(command: HttpExchange) -> str:
+    return (
+        f"the response body of {command.url} is larger than {command.max_body} bytes "
+        "(decompressed); raise the run's max_body setting to read it"
+    )
+
+
+def _failure(
+    command: HttpExchange,
+    exc: BaseException,
+    at: float,
+    elapsed: float,
+    request: httpx.Request | None,
+) -> Failure:
+    sent = _sent(request) if request is not None else None
+    if isinstance(exc, (httpx.TimeoutException, _TotalTimeout)):
+        kind = "the whole exchange" if isinstance(exc, _TotalTimeout) else type(exc).__name__
+        reason = f"timed out after {command.timeout:g} s ({kind})"
+    elif isinstance(exc, _BodyTooLarge):
+        return Failure(_too_large(command), at, elapsed, sent)
     elif isinstance(exc, ArazzoError):  # the auth flow could not produce the request
-        return TransportFailure(f"request not sent: {exc}", command.request)
+        return Failure(f"request not sent: {exc}", at, elapsed, sent)
     else:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return TransportFailure(f"no response from {command.request.url}: {reason}", command.request)
+    url = sent.url if sent is not None else command.url  # after auth (a query API key)
+    return Failure(f"no response from {url}: {reason}", at, elapsed, sent)
+
+
+#: The most bytes one piece of compressed input may inflate to at a time.
+_PIECE = 1024 * 1024
+
+
+class _Inflater:
+    """gzip / deflate decoding in pieces of at most 1 MiB, so that a small body that inflates
+    to gigabytes is stopped at ``max_body`` without ever holding more than a piece of it
+    (httpx's own decoders inflate each network chunk whole: a 64 KiB chunk of a bomb is 64 MB)."""
+
+    def __init__(self, encoding: str, request: httpx.Request) -> None:
+        self.request = request
+        self.raw_deflate = False
+        self.started = False
+        self.wbits = zlib.MAX_WBITS | 16 if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self.inflater = zlib.decompressobj(self.wbits)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self.inflater.decompress(data, _PIECE)
+            except zlib.error as exc:
+                if self.wbits == zlib.MAX_WBITS and not self.started:
+                    # "deflate" sent as raw deflate, without the zlib wrapper (as httpx allows)
+                    self.wbits = -zlib.MAX_WBITS
+                    self.inflater = zlib.decompressobj(self.wbits)
+                    continue
+                raise httpx.DecodingError(str(exc), request=self.request) from None
+            self.started = True
+            if out:
+                yield out
+            data = self.inflater.unconsumed_tail
+
+    def flush(self) -> bytes:
+        try:
+            return self.inflater.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc), request=self.request) from None
+
+
+def _encoding(response: httpx.Response) -> str | None:
+    """The body's content coding when the drivers decode it themselves ("" for none); None
+    when httpx's decoders do (brotli, zstd, several codings)."""
+    coding = response.headers.get("content-encoding", "").strip().lower()
+    return coding if coding in ("", "identity", "gzip", "x-gzip", "deflate") else None
+
+
+class _Body:
+    """Collects a body, at most ``max_body`` bytes after decoding."""
+
+    def __init__(self, command: HttpExchange, response: httpx.Response) -> None:
+        self.limit = command.max_body
+        self.parts: list[bytes] = []
+        self.size = 0
+        coding = _encoding(response)
+        if response.is_stream_consumed:  # read already (a mock transport's): httpx decoded it
+            coding = None
+        self.own = coding is not None  # False: the chunks are already decoded by httpx
+        self.inflater = (
+            _Inflater(coding, response.request) if coding not in (None, "", "identity") else None
+        )
+
+    def add(self, chunk: bytes) -> None:
+        pieces = self.inflater.feed(chunk) if self.inflater is not None else (chunk,)
+        for piece in pieces:
+            self.size += len(piece)
+            if self.limit is not None and self.size > self.limit:
+                raise _BodyTooLarge
+            self.parts.append(piece)
+
+    def done(self) -> bytes:
+        if self.inflater is not None:
+            self.add_tail(self.inflater.flush())
+        return b"".join(self.parts)
+
+    def add_tail(self, piece: bytes) -> None:
+        self.size += len(piece)
+        if self.limit is not None and self.size > self.limit:
+            raise _BodyTooLarge
+        self.parts.append(piece)
+
+
+def _collect(response: httpx.Response, command: HttpExchange, stop_at: float) -> bytes:
+    """The body, at most ``max_body`` bytes, within the deadline (checked per chunk)."""
+    body = _Body(command, response)
+    for chunk in response.iter_raw() if body.own else response.iter_bytes():
+        body.add(chunk)
+        if time.monotonic() > stop_at:
+            raise _TotalTimeout
+    return body.done()
+
+
+def _exchange_sync(
+    client: httpx.Client, command: HttpExchange, jar: RunCookies, table: Mapping[str, httpx.Auth]
+) -> HttpReply | Failure:
+    at, start = time.time(), time.monotonic()
+    request: httpx.Request | None = None
+    try:
+        request = _request(command, jar)
+        with deadline(command.timeout):
+            response = client.send(request, auth=_auth(command, table), stream=True)
+            try:
+                request = response.request
+                body = _collect(response, command, start + command.timeout)
+            finally:
+                response.close()
+        jar.extract(response)
+        return _reply(response, body, at, time.monotonic() - start)
+    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, _BodyTooLarge, _TotalTimeout) as exc:
+        return _failure(command, exc, at, time.monotonic() - start, request)
+
+
+def _answer_time(command: Command) -> Time:
+    if isinstance(command, Wait):
+        time.sleep(command.seconds)
+    return Time(time.time())
+
+
+def _unsupported(command: Command) -> Failure:
+    return Failure(f"this driver cannot run {type(command).__name__} commands", time.time())
 
 
 def drive_sync(
-    run: Generator[Command, Reply, RunResult],
+    run: Run,
     client: httpx.Client,
     cookies: RunCookies | None = None,
+    auth: Mapping[str, httpx.Auth] | None = None,
+    record: list[Result] | None = None,
 ) -> RunResult:
     """Drive a run to its end with a synchronous httpx client.
 
-    ``cookies`` is the run's cookie jar (a new one when None). The total timeout of a call is
-    checked while its body streams; connect and read timeouts bound the phases before.
+    ``cookies`` is the run's cookie jar (a new one when None); ``auth`` the auth table (key ->
+    ``httpx.Auth``, from [`bind`][arazzo_engine.run.setup.bind]); ``record`` a list that gets
+    every result answered.
     """
-    reply: Reply = None
     jar = cookies if cookies is not None else RunCookies()
+    table = auth or {}
+    install_deadlines(client)
     try:
         command = next(run)
         while True:
-            if isinstance(command, Send):
-                try:
-                    deadline = time.monotonic() + command.timeout
-                    response = client.send(
-                        _prepare(command, jar),
-                        auth=command.auth or httpx.USE_CLIENT_DEFAULT,
-                        stream=True,
-                    )
-                    try:
-                        chunks = []
-                        for chunk in response.iter_bytes():
-                            chunks.append(chunk)
-                            if time.monotonic() > deadline:
-                                raise _total_exceeded(command)
-                        # what Response.read() does, with the deadline checked per chunk
-                        response._content = b"".join(chunks)
-                    finally:
-                        response.close()
-                    jar.extract(response)
-                    reply = response
-                except (httpx.HTTPError, ArazzoError) as exc:
-                    reply = _failure(command, exc)
+            result: Result
+            if isinstance(command, HttpExchange):
+                result = _exchange_sync(client, command, jar, table)
+            elif isinstance(command, (Wait, Now)):
+                result = _answer_time(command)
             else:
-                time.sleep(command.seconds)
-                reply = None
-            command = run.send(reply)
+                result = _unsupported(command)
+            if record is not None:
+                record.append(result)
+            command = run.send(result)
     except StopIteration as stop:
-        result: RunResult = stop.value
-        return result
+        done: RunResult = stop.value
+        return done
 
 
-async def _send_async(client: httpx.AsyncClient, command: Send, jar: RunCookies) -> httpx.Response:
-    response = await client.send(
-        _prepare(command, jar), auth=command.auth or httpx.USE_CLIENT_DEFAULT, stream=True
-    )
+async def _collect_async(response: httpx.Response, command: HttpExchange) -> bytes:
+    body = _Body(command, response)
+    chunks: AsyncIterator[bytes] = response.aiter_raw() if body.own else response.aiter_bytes()
+    async for chunk in chunks:
+        body.add(chunk)
+    return body.done()
+
+
+async def _exchange_async(
+    client: httpx.AsyncClient,
+    command: HttpExchange,
+    jar: RunCookies,
+    table: Mapping[str, httpx.Auth],
+) -> HttpReply | Failure:
+    at, start = time.time(), time.monotonic()
+    sent: list[httpx.Request] = []
+
+    async def exchange() -> HttpReply:
+        request = _request(command, jar)
+        sent.append(request)
+        response = await client.send(request, auth=_auth(command, table), stream=True)
+        try:
+            sent.append(response.request)
+            body = await _collect_async(response, command)
+        finally:
+            await response.aclose()
+        jar.extract(response)
+        return _reply(response, body, at, time.monotonic() - start)
+
     try:
-        await response.aread()
-    finally:
-        await response.aclose()
-    return response
+        try:
+            return await asyncio.wait_for(exchange(), command.timeout)
+        except asyncio.TimeoutError:
+            raise _TotalTimeout from None
+    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, _BodyTooLarge, _TotalTimeout) as exc:
+        return _failure(command, exc, at, time.monotonic() - start, sent[-1] if sent else None)
 
 
 async def drive_async(
-    run: Generator[Command, Reply, RunResult],
+    run: Run,
     client: httpx.AsyncClient,
     cookies: RunCookies | None = None,
+    auth: Mapping[str, httpx.Auth] | None = None,
+    record: list[Result] | None = None,
 ) -> RunResult:
-    """Drive a run to its end with an asynchronous httpx client (``cookies``: the run's jar,
-    a new one when None). Each call is bounded by its total timeout."""
-    reply: Reply = None
+    """Drive a run to its end with an asynchronous httpx client (arguments as for
+    `drive_sync`). Each call is bounded by its total timeout."""
     jar = cookies if cookies is not None else RunCookies()
+    table = auth or {}
     try:
         command = next(run)
         while True:
-            if isinstance(command, Send):
-                try:
-                    try:
-                        response = await asyncio.wait_for(
-                            _send_async(client, command, jar), command.timeout
-                        )
-                    except asyncio.TimeoutError:
-                        raise _total_exceeded(command) from None
-                    jar.extract(response)
-                    reply = response
-                except (httpx.HTTPError, ArazzoError) as exc:
-                    reply = _failure(command, exc)
-            else:
+            result: Result
+            if isinstance(command, HttpExchange):
+                result = await _exchange_async(client, command, jar, table)
+            elif isinstance(command, Wait):
                 await asyncio.sleep(command.seconds)
-                reply = None
-            command = run.send(reply)
+                result = Time(time.time())
+            elif isinstance(command, Now):
+                result = Time(time.time())
+            else:
+                result = _unsupported(command)
+            if record is not None:
+                record.append(result)
+            command = run.send(result)
     except StopIteration as stop:
-        result: RunResult = stop.value
-        return result
+        done: RunResult = stop.value
+        return done
+
+
+def drive_replay(run: Run, results: Iterable[Result]) -> RunResult:
+    """Drive a run with recorded results, in order, and no I/O: no request is sent, no time
+    passes. Raises `ReplayMismatch` when the run asks for something the recording does not
+    answer (another kind of command, or more commands than recorded)."""
+    answers = iter(results)
+    try:
+        command = next(run)
+        while True:
+            try:
+                result = next(answers)
+            except StopIteration:
+                raise ReplayMismatch(
+                    f"the recording ends before the run: no result for {type(command).__name__}"
+                ) from None
+            expected = (HttpReply, Failure) if isinstance(command, HttpExchange) else (Time,)
+            if not isinstance(result, expected):
+                raise ReplayMismatch(
+                    f"the run asked {type(command).__name__} and the recording answers "
+                    f"{type(result).__name__}"
+                )
+            command = run.send(result)
+    except StopIteration as stop:
+        done: RunResult = stop.value
+        return done

@@ -104,7 +104,7 @@ def test_unknown_operation_id_points_at_the_field(tmp_path: Path) -> None:
 def test_bare_operation_id_in_several_sources_must_be_qualified(tmp_path: Path) -> None:
     path = _write(tmp_path, "operationId: getItem", second_api=API.replace("getItem", "x"))
     (tmp_path / "b.yaml").write_text(API)
-    with pytest.raises(BindingError, match=r"several sources \(a, b\)"):
+    with pytest.raises(BindingError, match=r"several API source descriptions \(a, b\)"):
         load(path).plan("w")
 
 

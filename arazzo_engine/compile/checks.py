@@ -1,10 +1,11 @@
-"""Semantic validation: what a JSON Schema cannot see.
+"""The compiler's checks: what a JSON Schema cannot see.
 
 Unique ids, references that resolve (operations, workflows, steps, components, sources), ids
 qualified where the specification requires it, runtime expressions and conditions that parse,
 regex / JSONPath / XPath that compile for their version, ``$steps.<id>.outputs.<name>`` that
 name a real step and output, acyclic ``dependsOn``, parameters unique by name and location,
-required OpenAPI parameters supplied, and AsyncAPI steps (not supported yet).
+required OpenAPI parameters supplied, and AsyncAPI steps (not supported yet). Every operation
+reference a step makes is resolved here, once; the binder reuses the result.
 
 The checks read the raw document defensively: a structurally broken part is skipped here (the
 schema check has reported it), never a crash.
@@ -12,15 +13,14 @@ schema check has reported it), never a crash.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..criteria import syntax_problem
 from ..document.loader import LoadedText, pointer_join
-from ..document.model import SourceDescription
 from ..errors import ArazzoError, ExpressionError
 from ..expressions import (
     RuntimeExpression,
@@ -31,20 +31,29 @@ from ..expressions import (
 )
 from ..expressions.pointer import parse_pointer
 from ..openapi.description import HTTP_METHODS, Operation
+from ..queries import default_version, is_selector, syntax_problem, target_type
+from .grammar import Grammar, Note
 from .problems import Problem, Severity
+from .rules import IGNORED_HEADERS, NO_VALUE, missing_required, operation_path
 
-__all__ = ["check_semantics"]
+if TYPE_CHECKING:
+    from ..document.model import SourceDescription
+
+__all__ = ["Checks", "check_semantics"]
 
 _SRC = "$sourceDescriptions."
+_UNSET = object()
 _ROOT = re.compile(
     r"^\$(url|method|statusCode|request|response|inputs|outputs|steps|workflows"
     r"|sourceDescriptions|components|self)\b"
 )
+_BRACED = re.compile(r"\{\$[^}]*\}")
+_UNBRACED = re.compile(
+    r"\$(inputs|steps|response|request|outputs|workflows|sourceDescriptions|components)"
+    r"\.[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*"
+)
 _KEY = re.compile(r"^[a-zA-Z0-9.\-_]+$")
-_OPERATION_PATH = re.compile(r"^\{\$sourceDescriptions\.([^.}]+)\.url\}#(.*)$", re.DOTALL)
 _CRITERION_TYPES = ("simple", "regex", "jsonpath", "xpath")
-_IGNORED_HEADERS = ("accept", "content-type", "authorization")
-_DEFAULT_VERSION = {"jsonpath": "rfc9535", "xpath": "xpath-31", "jsonpointer": "rfc6901"}
 
 
 def _where(error: ArazzoError) -> str:
@@ -76,9 +85,14 @@ class _Workflow:
     raw: dict[str, Any]
     steps: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     every_step: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    inputs: object = field(default_factory=lambda: _UNSET)
 
 
-class _Checker:
+class Checks:
+    """One walk over the raw document: every problem the schema cannot see, the local workflow
+    call graph (`calls`) and the operation each operation step resolves to (`operations`, by
+    the step's JSON Pointer)."""
+
     def __init__(
         self, loaded: LoadedText, sources: Mapping[str, SourceDescription], version: str
     ) -> None:
@@ -86,6 +100,9 @@ class _Checker:
         self.data: dict[str, Any] = loaded.data
         self.sources = sources
         self.v11 = version == "1.1"
+        raw_version = self.data.get("arazzo")
+        self.grammar = Grammar(raw_version if isinstance(raw_version, str) else "1.1")
+        self.operations: dict[str, Operation] = {}
         self.problems: list[Problem] = []
         self.workflows: dict[str, _Workflow] = {}
         self.calls: dict[str, set[str]] = {}
@@ -156,7 +173,9 @@ class _Checker:
         """The source description ``name``, or None after reporting ``unknown-source``."""
         source = self.sources.get(name)
         if source is None:
-            self.add("unknown-source", f"{what}: no source description named {name!r}", pointer)
+            self.add(
+                "unknown-source", f"{what}: no OpenAPI source description named {name!r}", pointer
+            )
         return source
 
     # -- workflows -------------------------------------------------------------------------
@@ -234,6 +253,8 @@ class _Checker:
             operation = self.operation_id(step["operationId"], _j(at, "operationId"))
         elif isinstance(step.get("operationPath"), str):
             operation = self.operation_path(step["operationPath"], _j(at, "operationPath"))
+        if operation is not None:
+            self.operations[at] = operation
         elif isinstance(step.get("workflowId"), str):
             self.workflow_ref(step["workflowId"], _j(at, "workflowId"), "step")
             if "timeout" in step:
@@ -248,8 +269,10 @@ class _Checker:
             if "requestBody" in step:
                 self.add(
                     "request-body-on-workflow-step",
-                    f"step {step_id!r} calls a workflow; 'requestBody' is only for operation steps",
+                    f"step {step_id!r} calls a workflow: its 'requestBody' is ignored (a request "
+                    "body is only sent by operation steps; pass values as parameters)",
                     _j(at, "requestBody"),
+                    "warning",
                 )
         own = self.parameter_list(step.get("parameters"), _j(at, "parameters"), step)
         if isinstance(step.get("workflowId"), str):
@@ -257,7 +280,8 @@ class _Checker:
         if operation is not None:
             self.required_parameters(operation, {**inherited, **own}, at, step_id)
             self.undeclared_parameters(operation, own, step_id)
-        self.request_body(step.get("requestBody"), _j(at, "requestBody"), workflow)
+        if "workflowId" not in step:
+            self.request_body(step.get("requestBody"), _j(at, "requestBody"), workflow)
         for index, criterion in _items(step.get("successCriteria")):
             self.criterion(criterion, _j(at, "successCriteria", index), workflow)
         self.action_list(step.get("onSuccess"), _j(at, "onSuccess"), "successActions", workflow)
@@ -376,16 +400,24 @@ class _Checker:
         return found
 
     def operation_path(self, ref: str, pointer: str) -> Operation | None:
-        match = _OPERATION_PATH.match(ref)
-        if match is None:
+        parsed = operation_path(ref)
+        if parsed is None:
             self.add(
                 "bad-operation-path",
-                f"operationPath {ref!r} must be '{{$sourceDescriptions.<name>.url}}#<JSON "
-                "Pointer to an operation>'",
+                f"operationPath must look like '{{$sourceDescriptions.<name>.url}}#<JSON "
+                f"Pointer to an operation>', not {ref!r}",
                 pointer,
             )
             return None
-        name, fragment = match.group(1), unquote(match.group(2))
+        name, fragment = parsed.source, unquote(parsed.fragment)
+        if not parsed.standard:
+            self.add(
+                "operation-path-style",
+                f"operationPath {ref!r} names its source without the standard "
+                f"'{{$sourceDescriptions.{name}.url}}#...' form; read as that form",
+                pointer,
+                "warning",
+            )
         source = self.named_source(name, f"operationPath {ref!r}", pointer)
         if source is None:
             return None
@@ -413,7 +445,8 @@ class _Checker:
         except ArazzoError:
             self.add(
                 "unknown-operation-path",
-                f"operationPath {ref!r}: no operation at {fragment!r} in source {name!r}",
+                f"operationPath {ref!r} does not name an operation: nothing at {fragment!r} in "
+                f"source {name!r}",
                 pointer,
             )
             return None
@@ -533,8 +566,8 @@ class _Checker:
                 self.value(item["value"], _j(at, "value"), "parameter value")
             assert param is not None
             name, where = param.get("name"), param.get("in")
-            if not isinstance(name, str):
-                continue
+            if not isinstance(name, str) or not isinstance(where, (str, type(None))):
+                continue  # the schema check reports a non-string name or location
             key = (
                 name.lower() if where == "header" else name,
                 where if isinstance(where, str) else None,
@@ -569,20 +602,22 @@ class _Checker:
         at: str,
         step_id: str,
     ) -> None:
-        for parameter in operation.parameters:
-            if not parameter.required:
-                continue
-            if parameter.location == "header" and parameter.name.lower() in _IGNORED_HEADERS:
-                continue  # OpenAPI: such header parameter definitions SHALL be ignored
-            if parameter.key in given:
-                continue
-            if "const" in parameter.schema:
-                continue  # the request builder sends the one allowed value by itself
+        """A warning per required parameter the step leaves out: no Arazzo rule asks for it.
+        The run sends the OpenAPI ``default`` / ``example`` when there is one (the binder adds
+        it), else the call goes without it."""
+        for parameter, stand_in in missing_required(operation, given):
+            then = (
+                f"the run sends its OpenAPI default/example {stand_in!r}"
+                if stand_in is not NO_VALUE
+                else "the call goes without it"
+            )
             self.add(
                 "missing-parameter",
                 f"step {step_id!r}: {operation.describe()} requires {parameter.location} "
-                f"parameter {parameter.name!r}, which neither the step nor its workflow gives",
+                f"parameter {parameter.name!r}, which neither the step nor its workflow gives; "
+                + then,
                 at,
+                "warning",
             )
 
     def undeclared_parameters(
@@ -597,7 +632,7 @@ class _Checker:
         for (name, where), at in own.items():
             if where not in ("path", "query", "header", "cookie"):
                 continue
-            if where == "header" and name in _IGNORED_HEADERS:
+            if where == "header" and name in IGNORED_HEADERS:
                 continue  # OpenAPI: never declared as parameters (media types, security)
             if (name, where) in declared:
                 continue
@@ -626,7 +661,8 @@ class _Checker:
         if found_kind != kind:
             self.add(
                 "wrong-component-kind",
-                f"reference {reference!r} names {found_kind!r} but this list holds {kind}",
+                f"reference {reference!r} names {found_kind!r} but this list holds {kind} "
+                f"('$components.{kind}.<name>')",
                 pointer,
             )
             return None
@@ -715,6 +751,8 @@ class _Checker:
             return
         text: str = raw["condition"]
         kind_raw = raw.get("type", "simple")
+        if kind_raw == "simple" or "{$" in text:
+            text = self.read(text, _j(at, "condition"), condition=kind_raw == "simple")
         version: Any = raw.get("version")
         if isinstance(kind_raw, dict):
             version = kind_raw.get("version")
@@ -736,7 +774,7 @@ class _Checker:
         if "{$" in text:
             self.value(text, cond_at, f"{kind} condition")
             return
-        version_text = version if isinstance(version, str) else _DEFAULT_VERSION.get(kind, "")
+        version_text = version if isinstance(version, str) else default_version(kind)
         problem = syntax_problem(kind, version_text, text)
         if problem:
             code = {"regex": "bad-regex", "jsonpath": "bad-jsonpath", "xpath": "bad-xpath"}[kind]
@@ -745,9 +783,22 @@ class _Checker:
 
     # -- values and expressions ------------------------------------------------------------
 
+    def read(self, text: str, at: str, *, condition: bool = False) -> str:
+        """``text`` as the document's grammar reads it (see `grammar.py`), warning about each
+        lenient reading."""
+        out, notes = self.grammar.text(text, condition=condition)
+        for note in notes:
+            self.note(note, at)
+        return out
+
+    def note(self, note: Note, at: str) -> None:
+        """Report one lenient reading as a warning."""
+        self.add(note.code, note.message, at, "warning")
+
     def expression(
         self, text: str, at: str, what: str, workflow: _Workflow | None, whole: bool
     ) -> None:
+        text = self.read(text, at)
         if whole and text.startswith("$"):
             try:
                 expr = parse_expression(text)
@@ -760,14 +811,12 @@ class _Checker:
 
     def value(self, raw: Any, at: str, what: str) -> None:
         """Compile a value (parameter value, payload, replacement value...) and check it."""
-        if self.v11 and _is_selector(raw):
-            self.selector(raw, at)
-            return
-        for pointer, text in _strings(raw, at):
-            if self.v11 and isinstance(text, dict):
+        for pointer, text in _strings(raw, at, self.v11):
+            if not isinstance(text, str):
                 self.selector(text, pointer)
                 continue
-            assert isinstance(text, str)
+            text = self.read(text, pointer)
+            self.unbraced(text, pointer)
             if _ROOT.match(text):
                 try:
                     parse_expression(text)
@@ -780,6 +829,21 @@ class _Checker:
                 self.expression_problem(exc, pointer, what)
                 continue
             self.refs(references(compiled), pointer, self.current)
+
+    def unbraced(self, text: str, at: str) -> None:
+        """Warn about a runtime expression written inside a longer text without ``{}``: it is
+        sent literally (``Bearer $steps.login.outputs.token``)."""
+        if "$" not in text or _ROOT.match(text):
+            return
+        bare = _UNBRACED.search(_BRACED.sub("", text))
+        if bare is not None:
+            self.add(
+                "unbraced-expression",
+                f"{bare.group()!r} inside {text!r} is not evaluated: only a whole value or "
+                f"'{{{bare.group()}}}' is an expression, so this text is sent literally",
+                at,
+                "warning",
+            )
 
     def selector(self, raw: dict[str, Any], at: str) -> None:
         context = raw.get("context")
@@ -795,7 +859,7 @@ class _Checker:
             return
         if "{$" in text:
             return
-        version_text = version if isinstance(version, str) else _DEFAULT_VERSION[str(kind_raw)]
+        version_text = version if isinstance(version, str) else default_version(str(kind_raw))
         problem = syntax_problem(str(kind_raw), version_text, text)
         if problem:
             code = {"jsonpath": "bad-jsonpath", "xpath": "bad-xpath"}.get(
@@ -809,7 +873,6 @@ class _Checker:
         if "payload" in raw:
             self.value(raw["payload"], _j(at, "payload"), "payload")
         content_type = raw.get("contentType")
-        xml = isinstance(content_type, str) and "xml" in content_type.lower()
         targets: set[str] = set()
         for index, item in _items(raw.get("replacements")):
             r_at = _j(at, "replacements", index)
@@ -833,10 +896,10 @@ class _Checker:
                 version = kind.get("version")
                 kind = kind.get("type")
             if not isinstance(kind, str):
-                kind = "xpath" if xml else "jsonpointer"
-            if kind not in _DEFAULT_VERSION or "{$" in target:
+                kind = target_type(content_type)
+            if kind not in ("jsonpath", "xpath", "jsonpointer") or "{$" in target:
                 continue
-            version_text = version if isinstance(version, str) else _DEFAULT_VERSION[kind]
+            version_text = version if isinstance(version, str) else default_version(kind)
             problem = syntax_problem(kind, version_text, target)
             if problem:
                 self.add(
@@ -850,10 +913,7 @@ class _Checker:
             o_at = _j(at, name)
             if not _KEY.match(name):
                 self.add(
-                    "bad-output-name",
-                    f"output name {name!r} should match [a-zA-Z0-9.-_]+",
-                    o_at,
-                    "warning",
+                    "bad-output-name", f"output name {name!r} must match [a-zA-Z0-9.-_]+", o_at
                 )
             if isinstance(value, str):
                 calls_workflow = step is not None and "workflowId" in step
@@ -863,9 +923,64 @@ class _Checker:
             elif self.v11 and isinstance(value, dict):
                 self.selector(value, o_at)
 
+    def declared_inputs(self, workflow: _Workflow) -> Mapping[str, Any] | None:
+        """The ``properties`` of a workflow's inputs schema (one ``$ref`` to
+        ``#/components/inputs/<key>`` followed), or None when unknown."""
+        if workflow.inputs is _UNSET:
+            schema = workflow.raw.get("inputs")
+            ref = schema.get("$ref") if isinstance(schema, dict) else None
+            if isinstance(ref, str) and ref.startswith("#/components/inputs/"):
+                key = ref[len("#/components/inputs/") :]
+                inputs = _mapping(_mapping(self.data.get("components")).get("inputs"))
+                schema = inputs.get(key)
+            properties = schema.get("properties") if isinstance(schema, dict) else None
+            workflow.inputs = properties if isinstance(properties, dict) else None
+        return workflow.inputs  # type: ignore[return-value]
+
+    def input_name(self, expr: RuntimeExpression, at: str, workflow: _Workflow) -> None:
+        """Warn about ``$inputs.<name>`` whose name is a near miss of a declared input."""
+        declared = self.declared_inputs(workflow)
+        name = expr.name
+        if not declared or name is None or _has_output(declared, name):
+            return
+        folded = [k for k in declared if str(k).casefold() == name.casefold()]
+        close = folded or difflib.get_close_matches(name, [str(k) for k in declared], n=1)
+        if close:
+            self.add(
+                "undeclared-input",
+                f"{expr.text}: workflow {workflow.workflow_id!r} declares no input {name!r}; "
+                f"did you mean {close[0]!r}? (input names are case-sensitive)",
+                at,
+                "warning",
+            )
+
+    def spaced_step_id(self, expr: RuntimeExpression, at: str, workflow: _Workflow | None) -> None:
+        """``$steps.<id with spaces>``: the grammar ends an id at a space. Arazzo 1.0 documents
+        are read with the 1.0 grammar, which such documents rely on: accepted when the step
+        exists (the id pattern is a SHOULD), with a warning; an error in 1.1."""
+        if self.v11:
+            self.add(
+                "bad-expression",
+                f"{expr.text}: a step id in a runtime expression cannot contain spaces "
+                "(stepIds should match [A-Za-z0-9_-]+)",
+                at,
+            )
+        elif workflow is not None and expr.target in workflow.steps:
+            self.add(
+                "step-id-pattern",
+                f"{expr.text}: step id {expr.target!r} has spaces (stepIds should match "
+                "[A-Za-z0-9_-]+); read as that step, as Arazzo 1.0 documents do",
+                at,
+                "warning",
+            )
+
     def refs(self, found: list[RuntimeExpression], at: str, workflow: _Workflow | None) -> None:
         for expr in found:
-            if expr.root == "steps" and workflow is not None and expr.target is not None:
+            if expr.root == "steps" and expr.target is not None and " " in expr.target:
+                self.spaced_step_id(expr, at, workflow)
+            if expr.root == "inputs" and workflow is not None:
+                self.input_name(expr, at, workflow)
+            elif expr.root == "steps" and workflow is not None and expr.target is not None:
                 entry = workflow.steps.get(expr.target)
                 if entry is None:
                     self.add(
@@ -919,34 +1034,26 @@ def _has_output(outputs: Mapping[str, Any], name: str) -> bool:
     return any(".".join(parts[:n]) in outputs for n in range(1, len(parts)))
 
 
-def _is_selector(raw: Any) -> bool:
-    if not isinstance(raw, dict):
-        return False
-    keys = {k for k in raw if not str(k).startswith("x-")}
-    return keys == {"context", "selector", "type"}
-
-
-def _strings(raw: Any, at: str) -> Iterator[tuple[str, Any]]:
-    """Every string (and, for 1.1, selector-shaped mapping) inside a value, with its pointer."""
+def _strings(raw: Any, at: str, selectors: bool) -> Iterator[tuple[str, Any]]:
+    """Every string (and, when ``selectors`` (Arazzo 1.1), Selector Object) inside a value,
+    with its pointer. In 1.0 a mapping with the keys of a selector is a plain mapping."""
     if isinstance(raw, str):
         yield at, raw
     elif isinstance(raw, dict):
-        if _is_selector(raw):
+        if selectors and is_selector(raw):
             yield at, raw
             return
         for key, value in raw.items():
-            yield from _strings(value, pointer_join(at, key))
+            yield from _strings(value, pointer_join(at, key), selectors)
     elif isinstance(raw, list):
         for index, value in enumerate(raw):
-            yield from _strings(value, pointer_join(at, index))
+            yield from _strings(value, pointer_join(at, index), selectors)
 
 
 def check_semantics(
     loaded: LoadedText, sources: Mapping[str, SourceDescription], version: str
-) -> tuple[list[Problem], dict[str, frozenset[str]]]:
-    """Every semantic problem of the document, and the local workflow call graph."""
-    if not isinstance(loaded.data, dict):
-        return [], {}
-    checker = _Checker(loaded, sources, version)
+) -> Checks:
+    """Run the checks over a document (a mapping) and return them, with their findings."""
+    checker = Checks(loaded, sources, version)
     checker.run()
-    return checker.problems, {k: frozenset(v) for k, v in checker.calls.items()}
+    return checker
