@@ -45,7 +45,6 @@ def worker(
     from .worker import run_worker
 
     configure(WorkerConfig(dict(settings), dict(secret_inputs)))
-    importlib.import_module("arazzo_engine.temporal.arazzo")  # the "arazzo" program
     for module in imports:
         importlib.import_module(module)
 

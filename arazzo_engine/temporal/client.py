@@ -124,9 +124,14 @@ async def fetch_result(client: Client, run_id: str) -> RunResult:
     """Wait for the run ``run_id`` to end and return its `RunResult` (as a run in process
     returns it). Raises the library error (InputError, AuthError...) that stopped the run
     before its first request."""
+    from temporalio.client import WorkflowFailureError
+
     from .runresult import run_result_from_data
 
-    data = await client.get_workflow_handle(run_id).result()
+    try:
+        data = await client.get_workflow_handle(run_id).result()
+    except WorkflowFailureError as exc:
+        raise ArazzoError(f"run {run_id} failed on Temporal: {exc.cause or exc}") from None
     if not isinstance(data, Mapping):
         raise ArazzoError(f"run {run_id} is not an Arazzo run")
     if "error" in data:

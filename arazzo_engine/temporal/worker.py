@@ -41,14 +41,18 @@ def make_worker(
 ) -> Worker:
     """A worker for ``client`` on ``task_queue``, with the workflow and ``exchanger``'s activity.
 
-    Workflow code runs in Temporal's sandbox; ``arazzo_engine`` is passed through (imported
-    once, shared): its run core is deterministic by design (no clock, no I/O, no randomness)."""
-    restrictions = SandboxRestrictions.default.with_passthrough_modules("arazzo_engine")
+    Workflow code runs in Temporal's sandbox with every module passed through (imported once,
+    shared): the run core is deterministic by design (no clock, no I/O, no randomness)."""
+    from .arazzo import prepare  # the "arazzo" program and its activity
+
+    # every module passes through: the core and the libraries it calls (httpx models,
+    # jsonschema, openapi-core for contract checks) are imported once, outside the sandbox
+    restrictions = SandboxRestrictions.default.with_passthrough_all_modules()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CommandsWorkflow],
-        activities=[exchanger.http_exchange],
+        activities=[exchanger.http_exchange, prepare],
         workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
         **options,
     )

@@ -111,7 +111,9 @@ async def drive(
         return stop.value
 
 
-@workflow.defn(name="ArazzoCommands")
+# an exception in workflow code (a bug) fails the run with its reason, rather than retrying
+# the workflow task until a fixed worker is deployed: the client gets an answer
+@workflow.defn(name="ArazzoCommands", failure_exception_types=[Exception])
 class CommandsWorkflow:
     """Runs one program: input ``{"program": NAME, "args": {...}}`` (no secrets: the input is
     in the history), output whatever the program returns (JSON)."""

@@ -38,19 +38,21 @@ class WorkerProcess:
     """``python -m arazzo_engine.temporal.worker`` in a process of its own."""
 
     def __init__(
-        self, address: str, task_queue: str, *imports: str, env: dict[str, str] | None = None
+        self,
+        address: str,
+        task_queue: str,
+        *imports: str,
+        env: dict[str, str] | None = None,
+        cli: list[str] | None = None,
     ) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "arazzo_engine.temporal.worker",
-            "--temporal",
-            address,
-            "--task-queue",
-            task_queue,
-        ]
-        for module in imports:
-            command += ["--import", module]
+        """``cli``: run ``arazzo-engine worker`` with these extra options instead."""
+        module = "arazzo_engine.temporal.worker" if cli is None else "arazzo_engine"
+        command = [sys.executable, "-m", module]
+        if cli is not None:
+            command += ["worker", *cli]
+        command += ["--temporal", address, "--task-queue", task_queue]
+        for name in imports:
+            command += ["--import", name]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
