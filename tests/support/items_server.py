@@ -18,6 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # bursts of many clients connecting at once
+
+
 class ItemsServer:
     """The items API, threaded, on a free port of 127.0.0.1 (a context manager)."""
 
@@ -71,7 +75,7 @@ class ItemsServer:
                     return
                 self._answer(200, {"id": self.path[len("/items/") :], "double": 2 * int(number)})
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(
