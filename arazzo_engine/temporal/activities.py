@@ -35,6 +35,7 @@ from temporalio import activity
 from ..errors import ArazzoError
 from ..results import REDACTED, SECRET_HEADERS, redact_headers
 from ..run.commands import Failure, HttpExchange, HttpReply, SentRequest
+from ..run.drivers import _BodyTooLarge, _collect_async
 from ..transport import Timeouts
 from . import programs
 from .wire import exchange_from_wire, result_to_wire
@@ -66,10 +67,6 @@ _PLAIN_HEADERS = frozenset(
 
 #: Shortest credential value masked where a response echoes it (shorter ones would mask noise).
 _MIN_ECHO = 8
-
-
-class _TooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -233,12 +230,20 @@ class HttpExchanger:
             final = response.request
             try:
                 body = await asyncio.wait_for(
-                    self._read(response, limit),
+                    # the drivers' reader: at most ``limit`` bytes, gzip/deflate inflated in
+                    # bounded pieces (a compression bomb stops at the limit)
+                    _collect_async(response, dataclasses.replace(command, max_body=limit)),
                     max(0.0, start + command.timeout - time.monotonic()),
                 )
             finally:
                 await response.aclose()
-        except (httpx.HTTPError, ArazzoError, LookupError, asyncio.TimeoutError, _TooLarge) as exc:
+        except (
+            httpx.HTTPError,
+            ArazzoError,
+            LookupError,
+            asyncio.TimeoutError,
+            _BodyTooLarge,
+        ) as exc:
             elapsed = time.monotonic() - start
             failure = self._failure(command, exc, at, elapsed, before, final, limit, secret_values)
             return dataclasses.replace(failure, reason=_mask_text(failure.reason, secret_values))
@@ -256,16 +261,6 @@ class HttpExchanger:
             response.reason_phrase,
             response.http_version,
         )
-
-    async def _read(self, response: httpx.Response, limit: int) -> bytes:
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            parts.append(chunk)
-        return b"".join(parts)
 
     def _sent(
         self, request: httpx.Request, names: set[str], query: set[str], secrets: list[str]
@@ -297,7 +292,15 @@ class HttpExchanger:
         if final is not None:
             names, query, _ = _added_secrets(original, final)
             sent = self._sent(final, names, query, secrets)
-        if isinstance(exc, _TooLarge):
+        if isinstance(exc, _BodyTooLarge) and limit < self.max_payload:  # the step's own limit
+            return Failure(
+                f"the response body of {command.url} is larger than {limit} bytes "
+                "(decompressed): the step fails (raise max_body / --max-body to read it)",
+                at,
+                elapsed,
+                sent,
+            )
+        if isinstance(exc, _BodyTooLarge):
             return Failure(
                 f"the response body of {command.url} is larger than {limit} bytes, the most an "
                 "exchange on Temporal may answer (its history payload limit): the step fails",

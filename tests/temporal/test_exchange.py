@@ -131,3 +131,16 @@ def test_secret_placeholders_are_swapped_in_on_the_worker_and_masked_again(
     assert header_values(reply.sent.headers, "x-pass") == ["***"]
     assert reply.sent.body == b'{"password": "***"}'
     assert reply.body == b'{"echo": "***"}'
+
+
+def test_a_compressed_body_is_inflated_in_bounded_pieces(server: ScriptedServer) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"\0" * 20_000_000)  # 20 MB of zeros in about 20 kB
+    server.route("GET", "/bomb", Reply(200, bomb, headers={"Content-Encoding": "gzip"}))
+    result = _exchange(HttpExchange("s", "GET", f"{server.url}/bomb"), max_payload=100_000)
+    assert isinstance(result, Failure) and "larger than 100000 bytes" in result.reason
+    small = gzip.compress(b'{"ok": true}')
+    server.route("GET", "/small", Reply(200, small, headers={"Content-Encoding": "gzip"}))
+    ok = _exchange(HttpExchange("s", "GET", f"{server.url}/small"))
+    assert isinstance(ok, HttpReply) and ok.body == b'{"ok": true}'
