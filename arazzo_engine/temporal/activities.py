@@ -142,13 +142,18 @@ class HttpExchanger:
     """The activity object a worker registers (``activities=[exchanger.http_exchange]``).
 
     ``client`` is the worker's ``httpx.AsyncClient`` (one made with default settings when
-    None, closed by `aclose`); ``max_payload`` is the largest response body answered.
+    None; closed by `aclose` when made here or ``own``); ``max_payload`` is the largest
+    response body answered.
     """
 
     def __init__(
-        self, client: httpx.AsyncClient | None = None, *, max_payload: int = DEFAULT_MAX_PAYLOAD
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        own: bool = False,
     ) -> None:
-        self._own = client is None
+        self._own = client is None or own
         self.client = client or httpx.AsyncClient(follow_redirects=False)
         self.max_payload = max_payload
 

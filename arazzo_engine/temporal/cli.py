@@ -49,6 +49,13 @@ def worker(
         importlib.import_module(module)
 
     async def serve() -> None:
+        from ..api import _run_options
+        from ..transport import make_async_client
+        from .activities import HttpExchanger
+
+        # the worker's TLS trust, client certificate and proxy apply to every call it sends
+        _, _, transport = _run_options("worker", settings, False)
+        exchanger = HttpExchanger(make_async_client(transport), own=True)
         ready = asyncio.Event()
 
         async def announce() -> None:
@@ -58,7 +65,13 @@ def worker(
 
         announcing = asyncio.ensure_future(announce())
         try:
-            await run_worker(address, namespace=namespace, task_queue=task_queue, ready=ready)
+            await run_worker(
+                address,
+                namespace=namespace,
+                task_queue=task_queue,
+                exchanger=exchanger,
+                ready=ready,
+            )
         finally:
             announcing.cancel()
 
