@@ -900,8 +900,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def _exit(code: int) -> None:
+    """End the process with ``code``. After a Temporal client was used, skip interpreter
+    teardown (its Rust threads can abort a finalising interpreter: temporalio/sdk-python#300)."""
+    temporal = sys.modules.get("arazzo_engine.temporal.client")
+    if temporal is not None and getattr(temporal, "CONNECTED", False):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _entry() -> None:  # pragma: no cover - console script shim
-    sys.exit(main())
+    _exit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,9 +43,16 @@ __all__ = [
 KEY_VARIABLE = "ARAZZO_TEMPORAL_KEY"
 
 
+#: A client was connected in this process (the command line then ends the process without
+#: interpreter teardown: see ``arazzo_engine.cli._exit``).
+CONNECTED = False
+
+
 async def connect(address: str, namespace: str = "default") -> Client:
     """A Temporal client for ``address`` (``HOST:PORT``), encrypting payloads when
     ``ARAZZO_TEMPORAL_KEY`` is set."""
+    global CONNECTED
+    CONNECTED = True
     key = os.environ.get(KEY_VARIABLE)
     if key:
         from .codec import encrypted_converter

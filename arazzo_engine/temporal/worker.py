@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for module in args.imports:
         importlib.import_module(module)
     asyncio.run(_announced(args.temporal, args.namespace, args.task_queue))
+    from ..cli import _exit
+
+    _exit(0)
 
 
 async def _announced(address: str, namespace: str, task_queue: str) -> None:
