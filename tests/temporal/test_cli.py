@@ -59,7 +59,11 @@ def test_detach_then_result_with_a_secret_input_only_the_workers_hold(
         assert started.returncode == 0, started.stderr
         run_id = started.stdout.strip()
         assert run_id.startswith("arazzo-make-item-with-token-")
-        fetched = _cli("result", run_id, *where, "--json")
+        junit = tmp_path / "result.xml"
+        fetched = _cli(
+            *("result", run_id, *where, "--json"),
+            *("--document", str(ITEMS), "--junit", str(junit)),
+        )
         # giving the secret input at the start is refused: it would enter the history
         refused = _cli(
             *("run", str(ITEMS), "make-item-with-token", "--input", "name=x", "--input", "n=1"),
@@ -70,6 +74,7 @@ def test_detach_then_result_with_a_secret_input_only_the_workers_hold(
     assert fetched.returncode == 0, fetched.stderr
     shown = json.loads(fetched.stdout)
     assert shown["success"] and shown["outputs"] == {"id": "sec-2"}
+    assert "<testcase" in junit.read_text() and TOKEN not in junit.read_text()
     assert refused.returncode == 2 and "secret" in refused.stderr
     assert TOKEN not in refused.stderr
     # the API got the real token, from the worker; nothing else holds it
