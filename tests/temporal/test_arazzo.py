@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -246,3 +247,50 @@ def importlib_missing(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is None
+
+
+def test_worker_lost_during_a_call_is_a_failed_step_never_a_second_send(
+    temporal_server: DevServer, items: ItemsServer
+) -> None:
+    queue = _queue()
+    first = WorkerProcess(temporal_server.address, queue, cli=[])
+    second = None
+    run_id = f"lost-{uuid.uuid4().hex[:8]}"
+
+    async def start() -> None:
+        client = await Client.connect(temporal_server.address)
+        await start_run(
+            client,
+            ITEMS,
+            "make-item",
+            {"name": "slow", "n": 1, "delay": 4},
+            task_queue=queue,
+            run_id=run_id,
+            servers={"items": items.url},
+            timeout=5,
+        )
+
+    async def finish() -> RunResult:
+        client = await Client.connect(temporal_server.address)
+        return await asyncio.wait_for(fetch_result(client, run_id), 180)
+
+    try:
+        asyncio.run(start())
+        deadline = time.monotonic() + 60
+        while items.counts[("POST", "/items")] == 0:  # the call is on the wire
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        first.kill()  # the worker dies while the API is still answering
+        second = WorkerProcess(temporal_server.address, queue, cli=[])
+        result = asyncio.run(finish())
+    finally:
+        first.kill()
+        if second is not None:
+            second.stop()
+    assert not result.success
+    step = result.steps[0]
+    assert step.step_id == "create" and not step.success
+    assert "was not sent again" in (step.error or "") + (result.error or "")
+    # Temporal did not resend the call on its own: the API saw it once
+    assert items.counts[("POST", "/items")] == 1
+    assert items.counts[("GET", "/items/slow-1")] == 0
