@@ -54,13 +54,16 @@ async def connect(address: str, namespace: str = "default") -> Client:
     global CONNECTED
     CONNECTED = True
     key = os.environ.get(KEY_VARIABLE)
-    if key:
-        from .codec import encrypted_converter
+    try:
+        if key:
+            from .codec import encrypted_converter
 
-        return await Client.connect(
-            address, namespace=namespace, data_converter=encrypted_converter(key)
-        )
-    return await Client.connect(address, namespace=namespace)
+            return await Client.connect(
+                address, namespace=namespace, data_converter=encrypted_converter(key)
+            )
+        return await Client.connect(address, namespace=namespace)
+    except RuntimeError as exc:  # temporalio's word for a failed connection
+        raise ConfigurationError(f"cannot connect to Temporal at {address}: {exc}") from None
 
 
 #: The workflow type every run is (see `arazzo_engine.temporal.workflow`).
@@ -109,6 +112,7 @@ async def start_run(
     run (so re-submitting is safe)."""
     from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
     from temporalio.exceptions import WorkflowAlreadyStartedError
+    from temporalio.service import RPCError
 
     from .config import PROGRAM, run_args
 
@@ -116,14 +120,17 @@ async def start_run(
     run_id = run_id or new_run_id(workflow_id)
     # finished before: that run is the run
     with contextlib.suppress(WorkflowAlreadyStartedError):
-        await client.start_workflow(
-            WORKFLOW,
-            {"program": PROGRAM, "args": args},
-            id=run_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+        try:
+            await client.start_workflow(
+                WORKFLOW,
+                {"program": PROGRAM, "args": args},
+                id=run_id,
+                task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        except RPCError as exc:  # no such namespace, refused
+            raise ArazzoError(f"cannot start the run on Temporal: {exc.message}") from None
     return run_id
 
 
@@ -132,6 +139,7 @@ async def fetch_result(client: Client, run_id: str) -> RunResult:
     returns it). Raises the library error (InputError, AuthError...) that stopped the run
     before its first request."""
     from temporalio.client import WorkflowFailureError
+    from temporalio.service import RPCError
 
     from .runresult import run_result_from_data
 
@@ -139,6 +147,8 @@ async def fetch_result(client: Client, run_id: str) -> RunResult:
         data = await client.get_workflow_handle(run_id).result()
     except WorkflowFailureError as exc:
         raise ArazzoError(f"run {run_id} failed on Temporal: {exc.cause or exc}") from None
+    except RPCError as exc:  # no such run, no such namespace
+        raise ArazzoError(f"run {run_id}: {exc.message}") from None
     if not isinstance(data, Mapping):
         raise ArazzoError(f"run {run_id} is not an Arazzo run")
     if "error" in data:

@@ -124,3 +124,13 @@ def test_batch_on_two_workers_and_resubmitted(
     assert again.returncode == 1
     assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "first.jsonl").read_text()
     assert dict(items.counts) == sent
+
+
+def test_no_server_or_no_such_run_is_a_one_line_error(temporal_server: DevServer) -> None:
+    from arazzo_engine.temporal.devserver import free_port
+
+    nobody = _cli("result", "some-run", "--temporal", f"127.0.0.1:{free_port()}")
+    assert nobody.returncode == 2 and nobody.stderr.startswith("error: cannot connect to Temporal")
+    unknown = _cli("result", "no-such-run", "--temporal", temporal_server.address)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: run no-such-run")
+    assert "Traceback" not in nobody.stderr + unknown.stderr
