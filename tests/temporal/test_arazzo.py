@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+pytest.importorskip("temporalio", reason="pip install 'arazzo-engine[temporal]'")
 from temporalio.client import Client
 
 from arazzo_engine import InputError, RunResult, run_workflow

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("temporalio", reason="pip install 'arazzo-engine[temporal]'")
 from temporalio.client import Client
 
 from arazzo_engine.temporal.devserver import DevServer

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
+pytest.importorskip("temporalio", reason="pip install 'arazzo-engine[temporal]'")
 from temporalio.client import Client
 
 from arazzo_engine.temporal.devserver import DevServer

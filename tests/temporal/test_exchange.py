@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+pytest.importorskip("temporalio", reason="pip install 'arazzo-engine[temporal]'")
+
 from arazzo_engine.run.commands import Failure, HttpExchange, HttpReply, header_values
 from arazzo_engine.temporal import programs
 from arazzo_engine.temporal.activities import HttpExchanger
