@@ -40,7 +40,13 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def benchmarks(session: nox.Session) -> None:
-    """Run the benchmarks (ratios against raw httpx in the same process)."""
+    """Run the benchmarks (ratios against raw httpx in the same process); see benchmarks/README.md.
+
+    ``nox -s benchmarks -- --quick`` runs fewer iterations."""
     session.install("-e", ".[test]")
-    session.run("python", "benchmarks/bench_publish_image.py", *session.posargs)
-    session.run("python", "benchmarks/bench_concurrency.py")
+    quick = "--quick" in session.posargs
+    session.run("python", "benchmarks/bench_load.py")
+    session.run("python", "benchmarks/bench_publish_image.py", "--runs", "50" if quick else "300")
+    session.run("python", "benchmarks/bench_concurrency.py", "--rounds", "2" if quick else "5")
+    session.run("python", "benchmarks/bench_cold_start.py", "--runs", "3" if quick else "10")
+    session.run("python", "benchmarks/bench_soak.py", "--runs", "1000" if quick else "10000")

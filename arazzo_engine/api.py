@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import httpx
 
 from .auth.credentials import CredentialStore, load_credentials_file
-from .auth.sigv4 import AwsSettings
+from .aws.settings import AwsSettings
 from .document.model import Document, load
 from .errors import DocumentError
 from .redact import Redactor

@@ -15,17 +15,17 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlparse
 
-from .api import run_workflows, runnable_document
-from .auth.sigv4 import AwsSettings
-from .document.loader import load_text
-from .document.model import Document, load
 from .errors import ArazzoError, InputError
-from .results import RunResult
 
-__all__ = ["main"]
+if TYPE_CHECKING:  # the heavy modules are imported inside the commands that need them
+    from .aws.settings import AwsSettings
+    from .document.model import Document
+    from .results import RunResult
+
+__all__ = ["UsageError", "main", "typed_input"]
 
 
 class UsageError(Exception):
@@ -59,7 +59,7 @@ def _schema_types(schema: Mapping[str, Any] | None, name: str) -> set[str]:
     return set()
 
 
-def _coerce(raw: str, types: set[str], name: str) -> Any:
+def _coerce(raw: str, types: set[str], name: str, option: str = "--input") -> Any:
     """A command-line value, typed by the input's schema: a string stays a string."""
     if not types or "string" in types:
         return raw
@@ -67,13 +67,36 @@ def _coerce(raw: str, types: set[str], name: str) -> Any:
         value = json.loads(raw)
     except ValueError:
         raise UsageError(
-            f"--input {name}: {raw!r} is not a valid {' or '.join(sorted(types))} "
+            f"{option} {name}: {raw!r} is not a valid {' or '.join(sorted(types))} "
             '(write JSON, e.g. 3, true, [1,2] or {"a":1})'
         ) from None
     return value
 
 
+def typed_input(
+    name: str, raw: str, schema: Mapping[str, Any] | None, option: str = "--input"
+) -> Any:
+    """The value of ``NAME=VALUE`` given on a command line (``--input``, the pytest plugin's
+    ``--arazzo-input``), typed by the workflow's inputs schema: the one rule for both.
+
+    A ``string`` input (or one the schema does not type) stays the text as given; any other
+    type is read as JSON. ``@FILE`` reads the value from a file (parsed as JSON/YAML unless the
+    input is a string). Raises `UsageError` when a typed value is not valid JSON.
+    """
+    types = _schema_types(schema, name)
+    if raw.startswith("@"):
+        from .document.loader import load_text
+
+        text = _read_file(raw[1:], option)
+        if types and "string" not in types:
+            return load_text(text, raw[1:]).data
+        return text
+    return _coerce(raw, types, name, option)
+
+
 def _inputs(args: argparse.Namespace, schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    from .document.loader import load_text
+
     inputs: dict[str, Any] = {}
     if args.inputs:
         loaded = load_text(_read_file(args.inputs, "--inputs"), args.inputs).data
@@ -82,15 +105,7 @@ def _inputs(args: argparse.Namespace, schema: Mapping[str, Any] | None) -> dict[
         inputs.update(loaded)
     for item in args.input or []:
         name, value = _split_pair(item, "--input")
-        types = _schema_types(schema, name)
-        if value.startswith("@"):
-            text = _read_file(value[1:], "--input")
-            if types and "string" not in types:
-                inputs[name] = load_text(text, value[1:]).data
-            else:
-                inputs[name] = text
-        else:
-            inputs[name] = _coerce(value, types, name)
+        inputs[name] = typed_input(name, value, schema)
     return inputs
 
 
@@ -211,6 +226,8 @@ def _json_result(result: RunResult) -> dict[str, Any]:
 
 def _selected_workflows(args: argparse.Namespace, document: Document) -> list[str]:
     """The workflows to run, dependencies (``dependsOn``) before the workflows needing them."""
+    from .api import runnable_document
+
     if args.all:
         if args.workflow_ids:
             raise UsageError("give workflow ids or --all, not both")
@@ -274,11 +291,16 @@ def _write_reports(
         write(args.junit, to_junit_xml(results))
     if args.har:
         write(args.har, json.dumps(to_har(results), indent=2, ensure_ascii=False, default=str))
+    if args.html:
+        from .reports.html import to_html
+
+        write(args.html, to_html(results, document=document, title=Path(args.document).name))
 
 
 def _cmd_dry_run(
     args: argparse.Namespace, document: Document, workflow_ids: list[str], out: TextIO
 ) -> int:
+    from .aws.settings import AwsSettings
     from .reports.dryrun import dry_run, format_dry_run
 
     per_inputs = _inputs_for(args, document, workflow_ids)
@@ -304,18 +326,9 @@ def _cmd_dry_run(
     return 0
 
 
-def _run_settings(args: argparse.Namespace, aws: AwsSettings, observer: Any) -> dict[str, Any]:
-    """The run settings (`RunSettings`) the run options give."""
-    return {
-        "servers": _servers(args.server),
-        "aws": aws,
-        "timeout": args.timeout,
-        "max_steps": args.max_steps,
-        "max_wait": args.max_wait,
-        "contract": args.contract,
-        "observer": observer,
-        **_auth_options(args),
-    }
+def _settings_for_run(args: argparse.Namespace, aws: AwsSettings, observer: Any) -> dict[str, Any]:
+    """The run settings (`RunSettings`) of ``run``'s options, with AWS and an observer."""
+    return {**_run_settings(args), "aws": aws, "observer": observer}
 
 
 def _cmd_batch(
@@ -332,8 +345,10 @@ def _cmd_batch(
 
     if len(workflow_ids) != 1:
         raise UsageError("--batch runs one workflow: name exactly one")
-    if args.report or args.junit or args.har:
-        raise UsageError("--batch writes its results with --results: drop --report/--junit/--har")
+    if args.report or args.junit or args.har or args.html:
+        raise UsageError(
+            "--batch writes its results with --results: drop --report/--junit/--har/--html"
+        )
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     _check_writable(args.results)
@@ -360,7 +375,7 @@ def _cmd_batch(
         workflow_id,
         args.batch,
         per_inputs[workflow_id],
-        _run_settings(args, aws, None),
+        _settings_for_run(args, aws, None),
         concurrency=args.concurrency,
         results_path=args.results,
         out=out,
@@ -372,7 +387,7 @@ def _temporal_settings(args: argparse.Namespace, aws: AwsSettings) -> dict[str, 
     """The run settings a run on Temporal may carry (credentials are the workers')."""
     if args.local_ecr is not None:
         raise UsageError("--local-ecr starts a server in this process: not with --temporal")
-    settings = _run_settings(args, aws, None)
+    settings = _settings_for_run(args, aws, None)
     given = [k for k in ("auth", "credentials_file", "cert", "verify", "proxy") if settings[k]]
     if given:
         raise UsageError(
@@ -383,15 +398,21 @@ def _temporal_settings(args: argparse.Namespace, aws: AwsSettings) -> dict[str, 
 
 
 def _print_result(
-    args: argparse.Namespace, document: Document | None, result: RunResult, out: TextIO
+    args: argparse.Namespace,
+    document: Document | None,
+    result: RunResult,
+    out: TextIO,
+    as_list: bool = False,
 ) -> int:
-    """A finished run's account (or JSON) and reports; the exit code of its verdict."""
+    """A finished run's account (or JSON: a list of runs like ``run --json`` when
+    ``as_list``) and reports; the exit code of its verdict."""
     from .console import Style, format_result, use_colour
 
     if document is not None:
         _write_reports(args, document, [result], out)
     if args.json:
-        print(json.dumps(_json_result(result), indent=2, ensure_ascii=False, default=str), file=out)
+        shown: Any = [_json_result(result)] if as_list else _json_result(result)
+        print(json.dumps(shown, indent=2, ensure_ascii=False, default=str), file=out)
     else:
         style = Style(use_colour(out, getattr(args, "color", "auto")))
         print(format_result(result, style=style, verbose=getattr(args, "verbose", 0) > 0), file=out)
@@ -428,23 +449,26 @@ def _cmd_temporal_run(
         print(run_id, file=out)
         return 0
     print(f"run {run_id} on Temporal {args.temporal}", file=err)
-    return _print_result(args, document, result, out)
+    return _print_result(args, document, result, out, as_list=True)
 
 
 def _cmd_result(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``result RUN_ID --temporal``: the result of a run on Temporal (waits for its end)."""
+    from .document.model import load
     from .temporal import cli as temporal
 
-    _check_writable(args.report, args.junit, args.har)
+    _check_writable(args.report, args.junit, args.har, args.html)
     result = temporal.result(args.run_id, address=args.temporal, namespace=args.namespace)
     document = load(args.document) if args.document else None
-    if document is None and (args.report or args.junit or args.har):
-        raise UsageError("--report, --junit and --har need the document: add --document DOC")
+    if document is None and (args.report or args.junit or args.har or args.html):
+        raise UsageError("reports need the run's document: add --document DOC")
     return _print_result(args, document, result, out)
 
 
 def _cmd_worker(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``worker --temporal``: run a Temporal worker with this machine's credentials."""
+    from .aws.settings import AwsSettings
+    from .document.loader import load_text
     from .temporal import cli as temporal
 
     settings = _auth_options(args)
@@ -469,14 +493,32 @@ def _cmd_worker(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
 
 
+def _check_inputs(
+    document: Document, workflow_ids: list[str], per_inputs: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Raise the run's own `InputError` now when some workflow's inputs are invalid (the
+    same check the run makes first), e.g. before starting a local ECR."""
+    from .run.core import RunOptions, check_inputs
+    from .run.services import default_services
+
+    options = RunOptions(services=default_services())
+    for workflow_id in workflow_ids:
+        check_inputs(document.plan(workflow_id), per_inputs[workflow_id], options)
+
+
 def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import run_workflows
+    from .aws.settings import AwsSettings
     from .console import ConsoleReporter, format_summary
+    from .document.model import load
 
     document = load(args.document)
     workflow_ids = _selected_workflows(args, document)
     if args.dry_run:
-        if args.report or args.junit or args.har:
-            raise UsageError("--report, --junit and --har record a real run: drop --dry-run")
+        if args.report or args.junit or args.har or args.html:
+            raise UsageError(
+                "--report, --junit, --har and --html record a real run: drop --dry-run"
+            )
         if args.local_ecr is not None:
             raise UsageError("--local-ecr starts a server for a real run: drop --dry-run")
         if args.batch is not None:
@@ -486,7 +528,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--results writes the rows of --batch: add --batch ROWS")
     if not args.temporal and (args.detach or args.run_id):
         raise UsageError("--detach and --run-id are for runs on Temporal: add --temporal")
-    _check_writable(args.report, args.junit, args.har)
+    _check_writable(args.report, args.junit, args.har, args.html)
     per_inputs = _inputs_for(args, document, workflow_ids)
     reporter = None
     if not args.json:
@@ -503,6 +545,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _cmd_temporal_run(args, document, workflow_ids, per_inputs, aws, out, err)
     with contextlib.ExitStack() as stack:
         if args.local_ecr is not None:
+            _check_inputs(document, workflow_ids, per_inputs)  # before a 2 s server start
             first = per_inputs[workflow_ids[0]]
             repository = args.local_ecr or str(first.get("repositoryName") or "arazzo/demo")
             aws = stack.enter_context(_local_ecr(repository, args.aws_region, err))
@@ -510,13 +553,12 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return _cmd_batch(args, document, workflow_ids, per_inputs, aws, out, err)
         # one run: a workflow that several others depend on runs once
         results = run_workflows(
-            document, workflow_ids, per_inputs, **_run_settings(args, aws, reporter)
+            document, workflow_ids, per_inputs, **_settings_for_run(args, aws, reporter)
         )
     _write_reports(args, document, results, err)
     if args.json:
-        payload: Any = (
-            _json_result(results[0]) if len(results) == 1 else [_json_result(r) for r in results]
-        )
+        # one shape for scripts: always a list of runs, whatever the number of workflows
+        payload = [_json_result(r) for r in results]
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=str), file=out)
     elif len(results) > 1 and reporter is not None:
         print("", file=out)
@@ -534,37 +576,128 @@ def _schema_props(schema: Any) -> tuple[dict[str, Any], set[str]]:
     return (props if isinstance(props, dict) else {}), set(schema.get("required") or [])
 
 
+def _input_rows(schema: Any) -> list[dict[str, Any]]:
+    """Each declared input: name, type, required, secret (the one rule of `is_secret_schema`)."""
+    from .redact import is_secret_schema
+
+    props, required = _schema_props(schema)
+    rows = []
+    for name, prop in props.items():
+        prop = prop if isinstance(prop, dict) else {}
+        kind = prop.get("type", "any")
+        rows.append(
+            {
+                "name": name,
+                "type": kind
+                if isinstance(kind, str)
+                else "|".join(str(k) for k in kind)
+                if isinstance(kind, list)
+                else "any",
+                "required": name in required,
+                "secret": is_secret_schema(prop),
+                "description": prop.get("description"),
+            }
+        )
+    return rows
+
+
+def _input_line(row: Mapping[str, Any]) -> str:
+    marks = ["required" if row["required"] else "optional"]
+    if row["secret"]:
+        marks.append("secret")
+    return f"{row['name']}: {row['type']} ({', '.join(marks)})"
+
+
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .document.model import load
+
     document = load(args.document)
+    listed: list[dict[str, Any]] = []
     for workflow_id in document.workflow_ids():
         _, raw = document.raw_workflow(workflow_id)
-        props, required = _schema_props(raw.get("inputs"))
-        summary = raw.get("summary") or ""
-        print(workflow_id, file=out)
-        if summary:
-            print(f"    {summary}", file=out)
-        for name, prop in props.items():
-            kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
-            mark = "required" if name in required else "optional"
-            print(f"    input {name}: {kind} ({mark})", file=out)
-        if not props:
-            print("    no inputs", file=out)
         depends = raw.get("dependsOn") or []
-        if depends:
-            print(f"    depends on: {', '.join(str(d) for d in depends)}", file=out)
+        listed.append(
+            {
+                "workflowId": workflow_id,
+                "summary": raw.get("summary"),
+                "inputs": _input_rows(raw.get("inputs")),
+                "dependsOn": [str(d) for d in depends] if isinstance(depends, list) else [],
+            }
+        )
+    if args.json:
+        print(json.dumps(listed, indent=2, ensure_ascii=False, default=str), file=out)
+        return 0
+    for entry in listed:
+        print(entry["workflowId"], file=out)
+        if entry["summary"]:
+            print(f"    {entry['summary']}", file=out)
+        for row in entry["inputs"]:
+            print(f"    input {_input_line(row)}", file=out)
+        if not entry["inputs"]:
+            print("    no inputs", file=out)
+        if entry["dependsOn"]:
+            print(f"    depends on: {', '.join(entry['dependsOn'])}", file=out)
     return 0
 
 
+def _action_text(action: Any) -> str:
+    """One success/failure action of a plan in a line: ``retry (up to 3, after 1s) when ...``."""
+    if action.type == "goto":
+        target = (
+            f"step {action.step_id}"
+            if action.step_id
+            else f"workflow {action.workflow[1]}"
+            if action.workflow
+            else "?"
+        )
+        text = f"goto {target}"
+    elif action.type == "retry":
+        after = f", after {action.retry_after:g}s" if action.retry_after is not None else ""
+        text = f"retry (up to {action.retry_limit}{after})"
+    else:
+        text = action.type
+    text = f"{action.name}: {text}" if action.name else text
+    if action.criteria:
+        text += " when " + " and ".join(c.text for c in action.criteria)
+    return text
+
+
+def _action_rows(actions: Any) -> list[dict[str, Any]] | None:
+    if actions is None:
+        return None
+    return [
+        {
+            "name": a.name,
+            "type": a.type,
+            "stepId": a.step_id,
+            "workflowId": a.workflow[1] if a.workflow else None,
+            "retryAfter": a.retry_after,
+            "retryLimit": a.retry_limit if a.type == "retry" else None,
+            "criteria": [c.text for c in a.criteria],
+        }
+        for a in actions
+    ]
+
+
 def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .document.model import load
+
     document = load(args.document)
+    if args.mermaid:
+        from .reports.graph import build_graph, to_mermaid
+
+        print(to_mermaid(build_graph(document, [args.workflow_id])), end="", file=out)
+        return 0
     plan = document.plan(args.workflow_id)
     _, raw = document.raw_workflow(args.workflow_id)
+    rows = _input_rows(plan.inputs_schema)
     if args.json:
         payload = {
             "workflowId": plan.workflow_id,
             "summary": raw.get("summary"),
             "description": raw.get("description"),
             "inputs": plan.inputs_schema,
+            "secretInputs": [r["name"] for r in rows if r["secret"]],
             "dependsOn": [w for _, w in plan.depends_on],
             "steps": [
                 {
@@ -572,10 +705,14 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "target": s.target,
                     "parameters": [p.name for p in s.parameters],
                     "successCriteria": [c.text for c in s.success_criteria],
+                    "onSuccess": _action_rows(s.on_success),
+                    "onFailure": _action_rows(s.on_failure),
                     "outputs": list(s.outputs),
                 }
                 for s in plan.steps
             ],
+            "successActions": _action_rows(plan.success_actions),
+            "failureActions": _action_rows(plan.failure_actions),
             "outputs": list(plan.outputs),
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=str), file=out)
@@ -586,15 +723,11 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             lines.extend(_wrap(f"  {key}: {' '.join(str(raw[key]).split())}"))
     if plan.depends_on:
         lines.append(f"  depends on: {', '.join(w for _, w in plan.depends_on)}")
-    props, required = _schema_props(plan.inputs_schema)
-    lines.append("  inputs:" if props else "  inputs: none")
-    for name, prop in props.items():
-        prop = prop if isinstance(prop, dict) else {}
-        kind = prop.get("type", "any")
-        mark = "required" if name in required else "optional"
-        lines.append(f"    {name}: {kind} ({mark})")
-        if prop.get("description"):
-            lines.extend(_wrap(f"      {' '.join(str(prop['description']).split())}", 6))
+    lines.append("  inputs:" if rows else "  inputs: none")
+    for row in rows:
+        lines.append(f"    {_input_line(row)}")
+        if row["description"]:
+            lines.extend(_wrap(f"      {' '.join(str(row['description']).split())}", 6))
     lines.append("  steps:")
     for index, step in enumerate(plan.steps, 1):
         target = step.target
@@ -611,10 +744,36 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             lines.append(f"       body: {media}")
         for criterion in step.success_criteria:
             lines.extend(_wrap(f"       success when: {criterion.text}", 9))
+        for label, actions in (("on success", step.on_success), ("on failure", step.on_failure)):
+            for action in actions or ():
+                lines.extend(_wrap(f"       {label}: {_action_text(action)}", 9))
         if step.outputs:
             lines.extend(_wrap(f"       outputs: {', '.join(step.outputs)}", 7))
+    for label, actions in (
+        ("on success (default)", plan.success_actions),
+        ("on failure (default)", plan.failure_actions),
+    ):
+        for action in actions:
+            lines.extend(_wrap(f"  {label}: {_action_text(action)}", 4))
     lines.append(f"  outputs: {', '.join(plan.outputs) or 'none'}")
     print("\n".join(lines), file=out)
+    return 0
+
+
+def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .document.model import load
+    from .reports.graph import build_graph, render
+
+    _check_writable(args.output)
+    document = load(args.document)
+    text = render(build_graph(document, args.workflow_ids), args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        print(text, end="", file=out)
     return 0
 
 
@@ -657,12 +816,88 @@ def _temporal_options(parser: argparse.ArgumentParser, required: bool = False) -
     parser.add_argument("--task-queue", default="arazzo", help="Temporal task queue (arazzo)")
 
 
+def _version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("arazzo-engine")
+    except metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run settings ``run`` builds from its options, for commands that run workflows
+    later (``mcp``); AWS settings are added by the caller."""
+    return {
+        "servers": _servers(args.server),
+        "timeout": args.timeout,
+        "max_steps": args.max_steps,
+        "max_wait": args.max_wait,
+        "contract": args.contract,
+        **_auth_options(args),
+    }
+
+
+def _cmd_mcp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .agents.server import serve_mcp
+    from .aws.settings import AwsSettings
+    from .document.model import load
+
+    documents = [load(d) for d in args.documents]
+    settings = _run_settings(args)
+    aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
+    with contextlib.ExitStack() as stack:
+        if args.local_ecr is not None:
+            repository = args.local_ecr or str(_inputs(args, None).get("repositoryName") or "")
+            aws = stack.enter_context(_local_ecr(repository or "arazzo/demo", args.aws_region, err))
+        serve_mcp(
+            documents,
+            workflows=args.workflow,
+            inputs=lambda schema: _inputs(args, schema),
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            log=err,
+            aws=aws,
+            **settings,
+        )
+    return 0
+
+
+def _cmd_tools(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .agents.tools import build_tools, format_tool
+    from .document.model import load
+
+    tools, warnings = build_tools(
+        load(args.document), workflows=args.workflow, inputs=lambda s: _inputs(args, s)
+    )
+    for warning in warnings:
+        print(f"warning: {warning}", file=err)
+    definitions = [format_tool(t, args.format) for t in tools]
+    print(json.dumps(definitions, indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+def _share_options(source: argparse.ArgumentParser, target: Any, dests: set[str]) -> None:
+    """Give ``target`` the options of ``source`` whose destinations are in ``dests`` (the same
+    definitions, so help and parsing stay one rule)."""
+    for action in source._actions:
+        if action.dest in dests and action.option_strings:
+            target._add_action(action)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         epilog="exit codes: 0 success (or valid), 1 the workflow failed (or problems found), "
         "2 usage/document/input/credentials error, 3 internal error",
         prog="arazzo-engine",
         description="Run Arazzo workflows against real APIs.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="show the version"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -712,6 +947,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     run.add_argument("--har", metavar="FILE", help="write every HTTP exchange as HAR 1.2 to FILE")
     run.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML report (diagram, timeline)"
+    )
+    run.add_argument(
         "--input",
         action="append",
         metavar="NAME=VALUE",
@@ -721,7 +959,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--server", action="append", metavar="SOURCE=URL", help="base URL of a source description"
     )
-    run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of run objects (one per workflow run) instead of step lines",
+    )
     run.add_argument("--timeout", type=_positive, default=30.0, help="seconds per HTTP call (30)")
     run.add_argument("--max-steps", type=int, default=1000, help="step executions allowed (1000)")
     run.add_argument(
@@ -800,30 +1042,51 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
+    mcp = commands.add_parser(
+        "mcp", help="serve workflows as tools to AI agents over MCP (needs the 'mcp' extra)"
+    )
+    mcp.add_argument("documents", nargs="+", metavar="DOCUMENT", help="Arazzo documents")
+    mcp.add_argument(
+        "--workflow", action="append", metavar="ID", help="serve only this workflow (repeatable)"
+    )
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="HTTP address (127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8000, help="HTTP port (8000); path /mcp")
+    run_options = {
+        "input", "inputs", "server", "timeout", "max_steps", "max_wait", "aws_region",
+        "aws_profile", "auth", "credentials", "server_var", "ca_bundle", "cert", "key",
+        "proxy", "connect_timeout", "read_timeout", "local_ecr", "contract",
+    }  # fmt: skip
+    _share_options(run, mcp, run_options)
+    mcp.set_defaults(handler=_cmd_mcp)
+
+    tools = commands.add_parser(
+        "tools", help="print the workflows' tool definitions (MCP, OpenAI or Anthropic) as JSON"
+    )
+    tools.add_argument("document", help="the Arazzo document (YAML or JSON)")
+    tools.add_argument("--format", choices=("mcp", "openai", "anthropic"), default="mcp")
+    tools.add_argument(
+        "--workflow", action="append", metavar="ID", help="only this workflow (repeatable)"
+    )
+    _share_options(run, tools, {"input", "inputs"})
+    tools.set_defaults(handler=_cmd_tools)
+
     worker = commands.add_parser(
         "worker", help="run a Temporal worker: it runs workflows started with --temporal"
     )
     _temporal_options(worker, required=True)
-    worker.add_argument(
-        "--auth",
-        action="append",
-        metavar="[SOURCE:]SCHEME[.FIELD]=VALUE",
-        help="a credential the worker applies (see run --auth); ARAZZO_AUTH_* variables too",
-    )
-    worker.add_argument("--credentials", metavar="FILE", help="a YAML/JSON file of credentials")
+    # the run's credential, AWS and TLS options, the same definitions
+    worker_options = {
+        "auth", "credentials", "aws_region", "aws_profile", "ca_bundle", "cert", "key", "proxy",
+    }  # fmt: skip
+    _share_options(run, worker, worker_options)
     worker.add_argument(
         "--secret-inputs",
         metavar="FILE",
         help="values of secret inputs (format: password / writeOnly), by input name or "
         "workflowId; they never enter Temporal's history",
     )
-    worker.add_argument("--aws-region", help="AWS region for SigV4 sources")
-    worker.add_argument("--aws-profile", help="AWS profile for SigV4 sources")
     worker.add_argument("--aws-endpoint-url", metavar="URL", help="AWS endpoint for SigV4 sources")
-    worker.add_argument("--ca-bundle", metavar="PATH", help="CA bundle (file or dir) to verify TLS")
-    worker.add_argument("--cert", metavar="PEM", help="client certificate for mutual TLS")
-    worker.add_argument("--key", metavar="PEM", help="private key of --cert (if not in it)")
-    worker.add_argument("--proxy", metavar="URL", help="send every request through this proxy")
     worker.add_argument(
         "--import",
         dest="imports",
@@ -842,10 +1105,14 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--report", metavar="FILE", help="write the full result as JSON to FILE")
     fetch.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     fetch.add_argument("--har", metavar="FILE", help="write every HTTP exchange as HAR 1.2")
+    _share_options(run, fetch, {"html"})
     fetch.set_defaults(handler=_cmd_result)
 
     listing = commands.add_parser("list", help="list the workflows of a document with inputs")
     listing.add_argument("document", help="the Arazzo document (YAML or JSON)")
+    listing.add_argument(
+        "--json", action="store_true", help="print a JSON list of workflows and their inputs"
+    )
     listing.set_defaults(handler=_cmd_list)
 
     describe = commands.add_parser(
@@ -854,12 +1121,34 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("document", help="the Arazzo document (YAML or JSON)")
     describe.add_argument("workflow_id", help="the workflowId to describe")
     describe.add_argument("--json", action="store_true", help="print it as one JSON object")
+    describe.add_argument(
+        "--mermaid", action="store_true", help="print its diagram as Mermaid (see: graph)"
+    )
     describe.set_defaults(handler=_cmd_describe)
+
+    graph = commands.add_parser(
+        "graph", help="draw workflows as a diagram: Mermaid, Graphviz DOT or SVG"
+    )
+    graph.add_argument("document", help="the Arazzo document (YAML or JSON)")
+    graph.add_argument(
+        "workflow_ids",
+        nargs="*",
+        metavar="WORKFLOW_ID",
+        help="the workflows to draw (default: all), with every workflow they reach",
+    )
+    graph.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg"),
+        default="mermaid",
+        help="mermaid (default), dot, or svg (drawn by Graphviz's dot program)",
+    )
+    graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    graph.set_defaults(handler=_cmd_graph)
 
     validate = commands.add_parser(
         "validate", help="check a document: structure, references, expressions, every problem"
     )
-    validate.add_argument("document")
+    validate.add_argument("document", help="the Arazzo document (YAML or JSON, path or URL)")
     validate.add_argument(
         "--strict", action="store_true", help="treat warnings (unreadable sources) as errors"
     )

@@ -10,7 +10,8 @@ expression.
 
 Colour is used only when the stream is a terminal, ``NO_COLOR`` is unset and ``TERM`` is not
 ``dumb`` (or when forced). Piped output is plain ASCII and stable: the golden files of the CLI
-tests hold it. Lines are laid out for 80 columns.
+tests hold it. Lines are laid out for 80 columns; with ``verbose``, bodies wrap at the
+terminal's width (80 when piped) and header lines are never split.
 
 `format_step` and `format_result` give the same text without a live run, e.g. for
 the pytest plugin's failure reports.
@@ -21,16 +22,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import textwrap
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .criteria import CriterionOutcome
-from .results import RunResult, StepResult
 from .run.events import (
     RetryWaiting,
     RunEvent,
@@ -41,12 +42,18 @@ from .run.events import (
     WorkflowStarted,
 )
 
+if TYPE_CHECKING:
+    from .results import RunResult, StepResult
+
 __all__ = [
     "ConsoleReporter",
     "Style",
+    "action_kind",
+    "action_label",
     "format_result",
     "format_step",
     "format_summary",
+    "handled_failure",
     "use_colour",
 ]
 
@@ -136,6 +143,39 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+_ACTION_TYPES = ("end", "goto", "retry")
+
+
+def action_kind(step: StepResult) -> tuple[str, str, str] | None:
+    """The action that fired after ``step`` as ``(type, target, name)`` (``type`` one of end,
+    goto, retry; ``target`` the step or workflow of a goto, else ""), or None."""
+    if not step.action:
+        return None
+    name, sep, rest = step.action.rpartition(": ")
+    kind, _, target = rest.partition(" ")
+    if not sep or kind not in _ACTION_TYPES:
+        return None
+    return kind, target, name
+
+
+def action_label(step: StepResult) -> str | None:
+    """What the terminal says about the action that fired: ``goto listItems (alreadyExists)``,
+    ``retry #2 (busy)``, ``end (stop)``."""
+    found = action_kind(step)
+    if found is None:
+        return step.action
+    kind, target, name = found
+    text = f"retry #{step.attempt + 1}" if kind == "retry" else f"{kind} {target}".rstrip()
+    return f"{text} ({name})" if name else text
+
+
+def handled_failure(step: StepResult) -> bool:
+    """A failed step whose failure an action took care of (a ``retry`` or a ``goto``): the run
+    went on, so reports count it as handled, not as a failure."""
+    found = action_kind(step)
+    return not step.success and found is not None and found[0] in ("retry", "goto")
+
+
 def _status(step: StepResult) -> str:
     return str(step.status_code) if step.status_code is not None else "---"
 
@@ -180,14 +220,19 @@ def _body_text(body: Any, limit: int) -> str:
 
 
 def _wrap_lines(
-    prefix: str, text: str, visible: int | None = None, *, break_long_words: bool = True
+    prefix: str,
+    text: str,
+    visible: int | None = None,
+    *,
+    break_long_words: bool = True,
+    width: int = WIDTH,
 ) -> list[str]:
     """``text`` wrapped to the width at spaces (a word longer than a line is cut, unless
     ``break_long_words`` is false: then it gets a line of its own, whole); the first line after
     ``prefix``, the rest aligned under it (``visible`` is the printed width of ``prefix`` when
     it holds colour codes)."""
-    width = len(prefix) if visible is None else visible
-    room = max(20, WIDTH - width)
+    indent = len(prefix) if visible is None else visible
+    room = max(20, width - indent)
     out: list[str] = []
     lead = prefix
     for raw in text.splitlines() or [""]:
@@ -201,7 +246,7 @@ def _wrap_lines(
         ) or [""]
         for piece in pieces:
             out.append(lead + piece)
-            lead = " " * width
+            lead = " " * indent
     return out
 
 
@@ -212,21 +257,24 @@ def format_step(
     verbose: bool = False,
     body_limit: int = DEFAULT_BODY_LIMIT,
     indent: str = "  ",
+    width: int = WIDTH,
 ) -> list[str]:
-    """The lines the console shows for one finished step (its line and what hangs under it)."""
+    """The lines the console shows for one finished step (its line and what hangs under it).
+    ``width`` is where verbose bodies wrap (the terminal's width on a terminal)."""
     style = style or Style()
     lines = [step_line(step, style, indent)]
     sub = indent + "     "
     for outcome in step.criteria:
         lines.extend(_criterion_lines(outcome, style, sub, verbose))
-    if step.action:
-        lines.append(f"{sub}-> {_fit(step.action, WIDTH - len(sub) - 3)}")
+    label = action_label(step)
+    if label:
+        lines.append(f"{sub}-> {_fit(label, WIDTH - len(sub) - 3)}")
     for finding in step.contract:
         lines.extend(_wrap_lines(sub + style.warn("contract: "), finding, len(sub) + 10))
     if not step.success and step.error:
         lines.extend(_wrap_lines(sub + "error: ", step.error))
     if verbose:
-        lines.extend(_exchange_lines(step, style, sub, body_limit))
+        lines.extend(_exchange_lines(step, style, sub, body_limit, width))
         for expression, value in step.trace:
             left = _fit(expression, 34)
             room = max(16, WIDTH - len(sub) - len(left) - 9)
@@ -234,33 +282,48 @@ def format_step(
     return lines
 
 
-def _marked(prefix: str, text: str) -> list[str]:
-    room = max(20, WIDTH - len(prefix))
+def _marked(prefix: str, text: str, width: int = WIDTH, *, whole: bool = False) -> list[str]:
+    """Lines of a request or response after ``prefix`` (``> `` / ``< ``). A ``whole`` line (the
+    request line, a header) is never split: a header value or token cut in two could not be
+    copied back. Bodies wrap at spaces to ``width``; a word longer than a line stays whole."""
+    if whole:
+        return [prefix + raw for raw in text.splitlines() or [""]]
+    room = max(20, width - len(prefix))
     return [
-        prefix + raw[i : i + room]
-        for raw in text.splitlines()
-        for i in range(0, max(len(raw), 1), room)
+        prefix + piece
+        for raw in text.splitlines() or [""]
+        for piece in textwrap.wrap(
+            raw,
+            room,
+            break_on_hyphens=False,
+            break_long_words=False,
+            drop_whitespace=True,
+            replace_whitespace=False,
+        )
+        or [""]
     ]
 
 
-def _exchange_lines(step: StepResult, style: Style, sub: str, body_limit: int) -> list[str]:
+def _exchange_lines(
+    step: StepResult, style: Style, sub: str, body_limit: int, width: int = WIDTH
+) -> list[str]:
     lines: list[str] = []
     if step.request is not None:
         request = step.request
-        lines.extend(_marked(sub + "> ", f"{request.method} {request.url}"))
+        lines.extend(_marked(sub + "> ", f"{request.method} {request.url}", whole=True))
         for name, value in request.headers:
-            lines.extend(_marked(sub + "> ", f"{name}: {value}"))
+            lines.extend(_marked(sub + "> ", f"{name}: {value}", whole=True))
         body = _body_text(request.body, body_limit)
         if body:
-            lines.extend(_marked(sub + "> ", body))
+            lines.extend(_marked(sub + "> ", body, width))
     if step.response is not None:
         response = step.response
         lines.append(f"{sub}< {response.status_code}")
         for name, value in response.headers:
-            lines.extend(_marked(sub + "< ", f"{name}: {value}"))
+            lines.extend(_marked(sub + "< ", f"{name}: {value}", whole=True))
         body = _body_text(response.body, body_limit)
         if body:
-            lines.extend(_marked(sub + "< ", body))
+            lines.extend(_marked(sub + "< ", body, width))
     return lines
 
 
@@ -366,6 +429,8 @@ class ConsoleReporter:
         self.verbose = verbose
         isatty = getattr(self.stream, "isatty", None)
         self.live = bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+        #: Where ``verbose`` bodies wrap: the terminal's width, 80 columns when piped.
+        self.width = shutil.get_terminal_size((WIDTH, 24)).columns if self.live else WIDTH
         self.style = Style(use_colour(self.stream, colour))
         self.body_limit = body_limit
         self.summary = summary
@@ -373,6 +438,9 @@ class ConsoleReporter:
         self._pending: str | None = None
         self._countdown: _Countdown | None = None
         self._depth_base: int | None = None
+        #: The last finished step and its indent, while the action it fires is not yet known
+        #: (the run picks the action after the step's event): shown with the next event.
+        self._awaiting_action: tuple[StepResult, str] | None = None
 
     # -- output helpers -------------------------------------------------------------------
 
@@ -400,7 +468,19 @@ class ConsoleReporter:
         with contextlib.suppress(Exception):  # an observer must never break a run
             self._handle(event)
 
+    def _show_action(self) -> None:
+        """Say which action the last finished step fired (``-> goto listItems (exists)``)."""
+        if self._awaiting_action is None:
+            return
+        record, indent = self._awaiting_action
+        self._awaiting_action = None
+        label = action_label(record)
+        if label:
+            sub = indent + "     "
+            self._write([f"{sub}-> {_fit(label, WIDTH - len(sub) - 3)}"])
+
     def _handle(self, event: RunEvent) -> None:
+        self._show_action()
         if isinstance(event, WorkflowStarted):
             label = "workflow" if event.depth == 0 else "  " * event.depth + "workflow"
             self._write([self.style.bold(f"{label} {event.workflow_id}")])
@@ -412,15 +492,19 @@ class ConsoleReporter:
                 self.stream.write(self.style.dim(text))
                 self.stream.flush()
         elif isinstance(event, StepFinished):
+            indent = self._indent(event.depth)
             self._write(
                 format_step(
                     event.record,
                     style=self.style,
                     verbose=self.verbose,
                     body_limit=self.body_limit,
-                    indent=self._indent(event.depth),
+                    indent=indent,
+                    width=self.width,
                 )
             )
+            if not event.record.action:
+                self._awaiting_action = (event.record, indent)
         elif isinstance(event, RetryWaiting):
             text = f"retry {event.retry}/{event.limit} of {event.step_id} in {event.seconds:g} s"
             if self.live:

@@ -31,21 +31,19 @@ the ``arazzo_run`` fixture runs a workflow with the same options and returns the
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .api import run_workflow
-from .console import format_result
-from .document.loader import load_text
-from .document.model import Document, load
 from .errors import ArazzoError
-from .results import RunResult
 
-__all__ = ["ArazzoFile", "ArazzoItem", "WorkflowFailed"]
+if TYPE_CHECKING:  # the engine is imported inside the hooks: a session without Arazzo files
+    from .document.model import Document  # pays nothing for the plugin
+    from .results import RunResult
+
+__all__ = ["ArazzoFile", "ArazzoItem", "WorkflowFailed", "failure_reason"]
 
 _SIDECAR_SUFFIXES = (".inputs.yaml", ".inputs.yml", ".inputs.json")
 
@@ -84,7 +82,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="an input given to every collected workflow (VALUE read as JSON when it parses)",
+        help="an input given to every collected workflow, typed by its inputs schema as the "
+        "CLI's --input (NAME=@FILE reads a file)",
     )
     group.addoption(
         "--arazzo-contract",
@@ -108,13 +107,6 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
             raise pytest.UsageError(f"{option} expects NAME=VALUE, got {item!r}")
         found[name] = value
     return found
-
-
-def _typed(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def run_options(config: pytest.Config, document: str, workflow_id: str) -> dict[str, Any]:
@@ -150,6 +142,8 @@ def sidecar_inputs(path: Path) -> dict[str, Any]:
         for suffix in _SIDECAR_SUFFIXES:
             candidate = path.with_name(stem + suffix)
             if candidate.is_file():
+                from .document.loader import load_text
+
                 data = load_text(candidate.read_text(encoding="utf-8"), str(candidate)).data
                 if not isinstance(data, dict):
                     raise ArazzoError(f"{candidate}: expected a mapping of workflowId to inputs")
@@ -157,12 +151,58 @@ def sidecar_inputs(path: Path) -> dict[str, Any]:
     return {}
 
 
+def failure_reason(result: RunResult) -> str:
+    """One line saying why a run failed: the failing step, its HTTP status and the first
+    criterion that failed (or the step's error), e.g.
+    ``step 'create' failed: HTTP 500, criterion $statusCode == 201 not met``."""
+    failed = [s for s in result.steps if not s.success and not s.action]
+    failed = failed or [s for s in result.steps if not s.success]
+    if not failed:
+        return f"workflow {result.workflow_id!r} failed: {result.error or 'no step failed'}"
+    step = failed[-1]
+    parts = []
+    if step.status_code is not None:
+        parts.append(f"HTTP {step.status_code}")
+    criterion = next((c for c in step.criteria if not c.passed), None)
+    if criterion is not None:
+        parts.append(f"criterion {criterion.condition} not met")
+    elif step.error:
+        parts.append(step.error)
+    where = f"workflow {step.workflow_id!r} " if step.workflow_id != result.workflow_id else ""
+    return f"{where}step {step.step_id!r} failed: {', '.join(parts) or 'the step failed'}"
+
+
 class WorkflowFailed(Exception):
     """A collected workflow ran and failed."""
 
     def __init__(self, result: RunResult) -> None:
         self.result = result
-        super().__init__(result.error or "the workflow failed")
+        super().__init__(failure_reason(result))
+
+
+class _FailureRepr:
+    """A failure report whose short line (``-ra``, JUnit ``message``) is the reason and whose
+    body is the step tree."""
+
+    def __init__(self, reason: str, body: str) -> None:
+        self.reprcrash = _Crash(reason)
+        self.body = body
+
+    def toterminal(self, tw: Any) -> None:
+        """Write the reason, then the step tree."""
+        tw.line(self.reprcrash.message)
+        for line in self.body.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return f"{self.reprcrash.message}\n{self.body}"
+
+
+class _Crash:
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.path = ""
+        self.lineno = 0
 
 
 class ArazzoItem(pytest.Item):
@@ -179,13 +219,18 @@ class ArazzoItem(pytest.Item):
         options = run_options(self.config, str(self.path), self.workflow_id)
         inputs = dict(sidecar_inputs(self.path).get(self.workflow_id) or {})
         inputs.update(options.pop("inputs", {}) or {})
-        given = {
-            k: _typed(v)
-            for k, v in _pairs(
-                self.config.getoption("arazzo_input") or [], "--arazzo-input"
-            ).items()
-        }
-        inputs.update(given)
+        from .cli import UsageError, typed_input
+
+        schema = self.document.plan(self.workflow_id).inputs_schema
+        pairs = _pairs(self.config.getoption("arazzo_input") or [], "--arazzo-input")
+        try:  # typed exactly as the CLI's --input: by the workflow's inputs schema
+            inputs.update(
+                {k: typed_input(k, v, schema, "--arazzo-input") for k, v in pairs.items()}
+            )
+        except UsageError as exc:
+            raise ArazzoError(str(exc)) from None
+        from .api import run_workflow
+
         self.result = run_workflow(self.document, self.workflow_id, inputs, **options)
         for step in self.result.steps:
             for finding in step.contract:
@@ -198,7 +243,11 @@ class ArazzoItem(pytest.Item):
     ) -> str | Any:
         """The step tree of a failed workflow; the message of an engine error."""
         if isinstance(excinfo.value, WorkflowFailed):
-            return format_result(excinfo.value.result, verbose=self.config.getoption("verbose") > 1)
+            from .console import format_result
+
+            result = excinfo.value.result
+            body = format_result(result, verbose=self.config.getoption("verbose") > 1)
+            return _FailureRepr(str(excinfo.value), body)
         if isinstance(excinfo.value, ArazzoError):
             return f"{type(excinfo.value).__name__}: {excinfo.value}"
         return super().repr_failure(excinfo)
@@ -213,6 +262,8 @@ class ArazzoFile(pytest.File):
 
     def collect(self) -> Iterator[ArazzoItem]:
         """One item per workflow."""
+        from .document.model import load
+
         document = load(self.path)
         for workflow_id in document.workflow_ids():
             yield ArazzoItem.from_parent(
@@ -244,6 +295,9 @@ def arazzo_run(request: pytest.FixtureRequest) -> Callable[..., RunResult]:
         inputs: Mapping[str, Any] | None = None,
         **overrides: Any,
     ) -> RunResult:
+        from .api import run_workflow
+        from .document.model import Document
+
         where = str(document.uri if isinstance(document, Document) else document)
         options = run_options(config, where, workflow_id)
         merged = dict(options.pop("inputs", {}) or {})

@@ -10,6 +10,7 @@ wherever they appear: header values, URLs, bodies, outputs and free text. A disa
 from __future__ import annotations
 
 import base64
+import contextvars
 import logging
 import re
 import threading
@@ -18,7 +19,15 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "Redactor", "SecretLogFilter", "is_secret_schema", "secret_input_values"]
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "Redactor",
+    "SecretLogFilter",
+    "is_secret_schema",
+    "redact_headers",
+    "secret_input_values",
+]
 
 REDACTED = "***"
 
@@ -153,27 +162,36 @@ class Redactor:
 
     @contextmanager
     def logging_filter(self) -> Iterator[None]:
-        """Mask this run's secrets in every log record created while the block runs (any
-        logger: httpx, httpcore, botocore, the engine's own), by way of the record factory."""
+        """Mask this run's secrets in the log records made while the block runs.
+
+        The redactor becomes the current one of this context (a context variable, so two runs
+        in two threads or two asyncio tasks each mask their own secrets), and a shared filter
+        is attached, for as long as some run is active, to the handlers of the root logger
+        and to the engine's, httpx's, httpcore's and botocore's loggers (see `_install`).
+        The record factory and every other part of logging are left alone; when the last run
+        ends, the filter is removed from exactly where it was attached.
+        """
         if not self.enabled:
             yield
             return
-        _install_factory()
-        with _ACTIVE_LOCK:
-            _ACTIVE.append(self)
+        token = _CURRENT.set((*_CURRENT.get(), self))
+        _install()
         try:
             yield
         finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE.remove(self)
+            _uninstall()
+            _CURRENT.reset(token)
 
 
-_ACTIVE: list[Redactor] = []
-_ACTIVE_LOCK = threading.Lock()
-_INSTALLED: list[Any] = []
+#: The redactors of the runs active in this context (a nested run adds its own).
+_CURRENT: contextvars.ContextVar[tuple[Redactor, ...]] = contextvars.ContextVar(
+    "arazzo_engine_redactors", default=()
+)
+#: Loggers whose records are masked at the source (and their existing descendants).
+_LOGGERS = ("arazzo_engine", "httpx", "httpcore", "botocore", "urllib3")
 
 
-def _mask_record(record: logging.LogRecord, redactors: list[Redactor]) -> None:
+def _mask_record(record: logging.LogRecord, redactors: Iterable[Redactor]) -> None:
     try:
         message = record.getMessage()
     except (TypeError, ValueError):
@@ -188,21 +206,62 @@ def _mask_record(record: logging.LogRecord, redactors: list[Redactor]) -> None:
         record.args = ()
 
 
-def _install_factory() -> None:
-    """Wrap the logging record factory once; it masks only while some run is active."""
-    with _ACTIVE_LOCK:
-        if _INSTALLED:
+class _CurrentRunFilter(logging.Filter):
+    """Masks each record with the redactors of the context that logs it (none: unchanged)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redactors = _CURRENT.get()
+        if redactors:
+            _mask_record(record, redactors)
+        return True
+
+
+_FILTER = _CurrentRunFilter()
+_INSTALL_LOCK = threading.Lock()
+_active_runs = 0
+_attached: list[logging.Filterer] = []
+
+
+def _targets() -> list[logging.Filterer]:
+    """The loggers and handlers the filter goes on: the named loggers, their descendants that
+    exist now, and the handlers of all of these and of the root logger (records that
+    propagate from any logger pass through those)."""
+    loggers: list[logging.Logger] = [logging.getLogger(name) for name in _LOGGERS]
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.startswith(tuple(f"{n}." for n in _LOGGERS)):
+            loggers.append(logger)
+    targets: list[logging.Filterer] = []
+    for logger in [logging.getLogger(), *loggers]:
+        if logger is not logging.getLogger():
+            targets.append(logger)
+        targets.extend(logger.handlers)
+    if logging.lastResort is not None:  # where records go when no handler is configured
+        targets.append(logging.lastResort)
+    unique: dict[int, logging.Filterer] = {id(t): t for t in targets}
+    return list(unique.values())
+
+
+def _install() -> None:
+    global _active_runs
+    with _INSTALL_LOCK:
+        _active_runs += 1
+        if _active_runs > 1:
             return
-        previous = logging.getLogRecordFactory()
+        for target in _targets():
+            if _FILTER not in target.filters:
+                target.addFilter(_FILTER)
+                _attached.append(target)
 
-        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            record: logging.LogRecord = previous(*args, **kwargs)
-            if _ACTIVE:
-                _mask_record(record, list(_ACTIVE))
-            return record
 
-        logging.setLogRecordFactory(factory)
-        _INSTALLED.append(factory)
+def _uninstall() -> None:
+    global _active_runs
+    with _INSTALL_LOCK:
+        _active_runs -= 1
+        if _active_runs > 0:
+            return
+        for target in _attached:
+            target.removeFilter(_FILTER)
+        _attached.clear()
 
 
 class SecretLogFilter(logging.Filter):
@@ -236,3 +295,47 @@ def secret_input_values(schema: Mapping[str, Any] | None, inputs: Mapping[str, A
     if not isinstance(props, Mapping):
         return []
     return [str(name) for name, prop in props.items() if name in inputs and is_secret_schema(prop)]
+
+
+#: Headers whose values are secrets (the always-secret ones and the credential headers).
+SECRET_HEADERS = _SECRET_HEADERS | {"authorization", "proxy-authorization"}
+
+_SIGV4 = re.compile(r"^(AWS4-HMAC-SHA256)\s.*?(SignedHeaders=[^,\s]+)", re.IGNORECASE)
+
+
+def _redact_authorization(value: str) -> str:
+    sigv4 = _SIGV4.match(value)
+    if sigv4:  # keep which headers were signed: useful, and not a secret
+        return f"{sigv4.group(1)} Credential={REDACTED}, {sigv4.group(2)}, Signature={REDACTED}"
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} {REDACTED}" if rest else REDACTED
+
+
+def redact_headers(
+    headers: Iterable[tuple[str, str]],
+    extra_secrets: frozenset[str] = frozenset(),
+    redactor: Redactor | None = None,
+) -> list[tuple[str, str]]:
+    """A copy of ``headers`` with secret values masked: the usual credential headers, the
+    ``extra_secrets`` names (and the redactor's API key headers), cookie values (names kept),
+    and any known secret value elsewhere. A disabled redactor returns the headers unchanged."""
+    if redactor is not None and not redactor.enabled:
+        return list(headers)
+    extra = extra_secrets | (redactor.secret_headers if redactor is not None else frozenset())
+    out = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            value = _redact_authorization(value)
+        elif lower == "cookie":
+            value = "; ".join(
+                f"{p.strip().partition('=')[0]}={REDACTED}" for p in value.split(";") if p.strip()
+            )
+        elif lower == "set-cookie":
+            value = f"{value.partition('=')[0].strip()}={REDACTED}"
+        elif lower in SECRET_HEADERS or lower in extra:
+            value = REDACTED
+        elif redactor is not None:
+            value = redactor.text(value)
+        out.append((name, value))
+    return out

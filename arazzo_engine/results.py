@@ -7,18 +7,18 @@ cookies never reach a result, so a result can be printed, logged or saved as it 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .criteria import CriterionOutcome
 from .media import decode_body
-from .redact import Redactor
+from .redact import REDACTED, Redactor, redact_headers
 
 if TYPE_CHECKING:
     import httpx
 
+    from .document.model import Document
     from .run.commands import HttpReply, SentRequest
 
 __all__ = [
@@ -31,63 +31,6 @@ __all__ = [
     "redact_result",
     "redact_step",
 ]
-
-REDACTED = "***"
-
-#: Headers whose values are secrets. Matched case-insensitively.
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-amz-security-token",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
-    }
-)
-
-_SIGV4 = re.compile(r"^(AWS4-HMAC-SHA256)\s.*?(SignedHeaders=[^,\s]+)", re.IGNORECASE)
-
-
-def _redact_authorization(value: str) -> str:
-    sigv4 = _SIGV4.match(value)
-    if sigv4:  # keep which headers were signed: useful, and not a secret
-        return f"{sigv4.group(1)} Credential={REDACTED}, {sigv4.group(2)}, Signature={REDACTED}"
-    scheme, _, rest = value.partition(" ")
-    return f"{scheme} {REDACTED}" if rest else REDACTED
-
-
-def redact_headers(
-    headers: Iterable[tuple[str, str]],
-    extra_secrets: frozenset[str] = frozenset(),
-    redactor: Redactor | None = None,
-) -> list[tuple[str, str]]:
-    """A copy of ``headers`` with secret values masked: the usual credential headers, the
-    ``extra_secrets`` names (and the redactor's API key headers), cookie values (names kept),
-    and any known secret value elsewhere. A disabled redactor returns the headers unchanged."""
-    if redactor is not None and not redactor.enabled:
-        return list(headers)
-    extra = extra_secrets | (redactor.secret_headers if redactor is not None else frozenset())
-    out = []
-    for name, value in headers:
-        lower = name.lower()
-        if lower in ("authorization", "proxy-authorization"):
-            value = _redact_authorization(value)
-        elif lower == "cookie":
-            value = "; ".join(
-                f"{p.strip().partition('=')[0]}={REDACTED}" for p in value.split(";") if p.strip()
-            )
-        elif lower == "set-cookie":
-            value = f"{value.partition('=')[0].strip()}={REDACTED}"
-        elif lower in SECRET_HEADERS or lower in extra:
-            value = REDACTED
-        elif redactor is not None:
-            value = redactor.text(value)
-        out.append((name, value))
-    return out
-
 
 #: The most bytes of a body a result records (reports, HAR); expressions see the whole body.
 RECORDED_BODY_LIMIT = 1024 * 1024
@@ -301,6 +244,14 @@ class RunResult:
         from .reports.har import to_har
 
         return to_har([self])
+
+    def to_html(self, document: Document | None = None) -> str:
+        """The result as one self-contained HTML page (no network needed); with the
+        ``document`` (a loaded `Document`), the workflow diagram with the path the run took.
+        See [`arazzo_engine.reports.html`][arazzo_engine.reports.html]."""
+        from .reports.html import to_html
+
+        return to_html([self], document=document)
 
 
 def _redact_criterion(outcome: CriterionOutcome, redactor: Redactor) -> CriterionOutcome:

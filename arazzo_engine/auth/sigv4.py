@@ -10,9 +10,11 @@ Three layers, from the bottom up:
   `sign_request`, covering ``host``, ``content-type``, every ``x-amz-*`` header and any
   other header the caller set, but not the transport headers httpx adds on its own
   (``accept``, ``accept-encoding``, ``connection``, ``content-length``, ``user-agent``).
-* `sigv4_scheme` recognises an OpenAPI description that uses SigV4, and
-  `resolve_aws` turns it plus optional `AwsSettings` into an `AwsBinding`
-  (auth, region, endpoint override) using the standard AWS configuration rules.
+* `sigv4_scheme` recognises an OpenAPI description that uses SigV4.
+
+The AWS configuration chain (region, credentials, endpoint), `resolve_aws`, lives in
+[`arazzo_engine.aws.config`][arazzo_engine.aws.config]; `AwsSettings` in
+`arazzo_engine.aws.settings`. Importing this module does not import botocore.
 
 Signing time. botocore's ``SigV4Auth.add_auth`` stamps the time itself (through
 ``botocore.auth.get_current_datetime``) and logs the signature at debug level. This module
@@ -35,7 +37,6 @@ session token or a signature.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,25 +44,20 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
-import botocore.exceptions
-import botocore.session
 import httpx
 
+from arazzo_engine.aws.settings import AwsSettings
 from arazzo_engine.errors import AuthError, DocumentError, Location
 
 __all__ = [
-    "AwsBinding",
     "AwsSettings",
     "SigV4Auth",
     "SigV4Scheme",
     "SigV4Signature",
-    "resolve_aws",
     "sign_request",
     "sigv4_scheme",
 ]
+
 
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 _MASK = "****"
@@ -94,40 +90,6 @@ _AWS_DNS_SUFFIXES = (".amazonaws.com.cn", ".amazonaws.com", ".api.aws")
 
 # ---------------------------------------------------------------------------------------------
 # Settings and OpenAPI recognition
-
-
-def _mask_key_id(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return _MASK + value[-4:] if len(value) > 8 else _MASK
-
-
-@dataclass(frozen=True, repr=False)
-class AwsSettings:
-    """Explicit AWS configuration; every field left ``None`` falls back to the standard chain.
-
-    ``region`` and ``endpoint_url`` override ``AWS_REGION`` / ``AWS_ENDPOINT_URL*``;
-    ``profile`` selects a named profile of the shared config files; ``access_key_id`` and
-    ``secret_access_key`` (with an optional ``session_token``) bypass the credential chain.
-    The repr masks the secret key and the session token.
-    """
-
-    region: str | None = None
-    profile: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
-    endpoint_url: str | None = None
-
-    def __repr__(self) -> str:
-        secret = _MASK if self.secret_access_key is not None else None
-        token = _MASK if self.session_token is not None else None
-        return (
-            f"AwsSettings(region={self.region!r}, profile={self.profile!r}, "
-            f"access_key_id={_mask_key_id(self.access_key_id)!r}, "
-            f"secret_access_key={secret!r}, session_token={token!r}, "
-            f"endpoint_url={self.endpoint_url!r})"
-        )
 
 
 @dataclass(frozen=True)
@@ -312,6 +274,9 @@ def sign_request(
     signed_url = urlunsplit(
         (parts.scheme, parts.netloc, parts.path or "/", _canonical_query(parts.query), "")
     )
+    import botocore.auth  # here: importing this module must not load botocore
+    import botocore.awsrequest
+
     aws_request = botocore.awsrequest.AWSRequest(method=method.upper(), url=signed_url, data=body)
     token = credentials.token or None
     for name, value in headers:
@@ -382,7 +347,7 @@ class SigV4Auth(httpx.Auth):
         self._credentials = credentials
         self.signing_name = signing_name
         self.region = region
-        self._clock = clock or _utc_now
+        self._clock = clock
         self._label = label or "AWS SigV4"
 
     def __repr__(self) -> str:
@@ -390,6 +355,8 @@ class SigV4Auth(httpx.Auth):
 
     def _frozen_credentials(self) -> FrozenCredentials:
         where = f"{self._label} (signing name {self.signing_name!r})"
+        import botocore.exceptions
+
         try:
             frozen = self._credentials.get_frozen_credentials()
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
@@ -435,7 +402,7 @@ class SigV4Auth(httpx.Auth):
             credentials=credentials,
             signing_name=self.signing_name,
             region=self.region,
-            timestamp=self._clock(),
+            timestamp=(self._clock or _utc_now)(),
         )
         new_query = urlsplit(signature.url).query
         if new_query.encode("ascii") != request.url.query:
@@ -451,175 +418,3 @@ class SigV4Auth(httpx.Auth):
         """Sign the request (see `sign`) and send it."""
         self.sign(request)
         yield request
-
-
-# ---------------------------------------------------------------------------------------------
-# Resolution of region, credentials and endpoint
-
-
-@dataclass(frozen=True)
-class AwsBinding:
-    """What a SigV4 source description needs at run time.
-
-    ``auth`` signs requests; ``region`` is the signing region; ``endpoint_url`` replaces the
-    description's server URL when set (``None`` means use the description's server);
-    ``server_variables`` fills server URL templates such as
-    ``https://api.ecr.{region}.amazonaws.com``.
-    """
-
-    auth: SigV4Auth
-    region: str
-    endpoint_url: str | None
-    server_variables: dict[str, str]
-    signing_name: str
-
-
-def _env_true(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() == "true"
-
-
-class _LazySession:
-    """Create the botocore session only if some setting has to come from it."""
-
-    def __init__(self, profile: str | None, where: str) -> None:
-        self._profile = profile
-        self._where = where
-        self._session: Any = None
-
-    def get(self) -> Any:
-        if self._session is None:
-            self._session = botocore.session.Session(profile=self._profile)
-        return self._session
-
-    def config(self, name: str) -> Any:
-        try:
-            return self.get().get_config_variable(name)
-        except botocore.exceptions.BotoCoreError as exc:
-            raise AuthError(f"AWS configuration error for {self._where}: {exc}") from None
-
-
-def _resolve_region(settings: AwsSettings, session: _LazySession, where: str) -> str:
-    region: Any = (
-        settings.region
-        or os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or session.config("region")
-    )
-    if not region:
-        raise AuthError(
-            f"no AWS region configured for {where}: set AWS_REGION or AWS_DEFAULT_REGION, "
-            "add 'region' to the profile in ~/.aws/config, or pass --aws-region (CLI) / "
-            "AwsSettings(region=...)"
-        )
-    text = str(region).strip()
-    if not _REGION_RE.match(text):
-        raise AuthError(f"invalid AWS region {text!r} for {where}")
-    return text
-
-
-def _service_key(service_id: str) -> str:
-    return re.sub(r"[\s-]+", "_", service_id.strip())
-
-
-def _resolve_endpoint(
-    scheme: SigV4Scheme, settings: AwsSettings, session: _LazySession
-) -> str | None:
-    if settings.endpoint_url:
-        return settings.endpoint_url
-    if _env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
-        return None
-    if scheme.service_id:
-        value = os.environ.get(f"AWS_ENDPOINT_URL_{_service_key(scheme.service_id).upper()}")
-        if value:
-            return value
-    value = os.environ.get("AWS_ENDPOINT_URL")
-    if value:
-        return value
-    # The shared config file: a `services` section entry, then the profile's endpoint_url.
-    try:
-        ignore = session.get().get_config_variable("ignore_configured_endpoint_urls")
-        if ignore is True or str(ignore).strip().lower() == "true":
-            return None
-        scoped = session.get().get_scoped_config()
-        full = session.get().full_config
-    except botocore.exceptions.BotoCoreError:
-        # A broken or missing profile is reported by region/credential resolution.
-        return None
-    section_name = scoped.get("services")
-    if section_name and scheme.service_id:
-        section = full.get("services", {}).get(section_name, {})
-        entry = section.get(_service_key(scheme.service_id).lower(), {})
-        if isinstance(entry, Mapping) and entry.get("endpoint_url"):
-            return str(entry["endpoint_url"])
-    global_url = scoped.get("endpoint_url")
-    return str(global_url) if global_url else None
-
-
-def _resolve_credentials(
-    settings: AwsSettings, session: _LazySession, where: str
-) -> CredentialSource:
-    if settings.access_key_id or settings.secret_access_key:
-        if not (settings.access_key_id and settings.secret_access_key):
-            raise AuthError(
-                f"incomplete AWS credentials for {where}: AwsSettings needs both "
-                "access_key_id and secret_access_key"
-            )
-        explicit: CredentialSource = botocore.credentials.Credentials(
-            settings.access_key_id, settings.secret_access_key, settings.session_token
-        )
-        return explicit
-    if settings.session_token:
-        raise AuthError(
-            f"incomplete AWS credentials for {where}: a session token was given "
-            "without access_key_id and secret_access_key"
-        )
-    try:
-        credentials = session.get().get_credentials()
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise AuthError(f"cannot load AWS credentials for {where}: {exc}") from None
-    if credentials is None:
-        raise AuthError(
-            f"no AWS credentials found for {where}: set AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, configure a profile (AWS_PROFILE, --aws-profile or "
-            "AwsSettings(profile=...)) "
-            "in the shared config/credentials files, or pass AwsSettings(access_key_id=..., "
-            "secret_access_key=...)"
-        )
-    found: CredentialSource = credentials
-    return found
-
-
-def resolve_aws(scheme: SigV4Scheme, settings: AwsSettings | None = None) -> AwsBinding:
-    """Resolve region, credentials and endpoint for a SigV4 scheme; return an `AwsBinding`.
-
-    * Region: ``settings.region``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's
-      ``region`` (botocore session), else [`AuthError`][arazzo_engine.errors.AuthError].
-    * Credentials: ``settings`` keys if given, else botocore's standard chain for
-      ``settings.profile`` (environment, shared credentials/config files, profiles,
-      ``credential_process``, SSO, assume-role, container and instance metadata). The chain is
-      resolved here, once; each request then takes a fresh frozen copy, so refreshable
-      credentials rotate. Missing credentials raise ``AuthError`` now, before any request.
-    * Endpoint: ``settings.endpoint_url``, else ``AWS_ENDPOINT_URL_<SERVICE_ID>``, else
-      ``AWS_ENDPOINT_URL``, else the shared config file (``services`` section, then the
-      profile's ``endpoint_url``); all but the explicit setting are skipped when
-      ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` (or ``ignore_configured_endpoint_urls``) is true.
-    """
-    settings = settings or AwsSettings()
-    where = f"security scheme {scheme.scheme_name!r} (SigV4 signing name {scheme.signing_name!r})"
-    session = _LazySession(settings.profile, where)
-    region = _resolve_region(settings, session, where)
-    credentials = _resolve_credentials(settings, session, where)
-    endpoint_url = _resolve_endpoint(scheme, settings, session)
-    auth = SigV4Auth(
-        credentials,
-        scheme.signing_name,
-        region,
-        label=f"security scheme {scheme.scheme_name!r}",
-    )
-    return AwsBinding(
-        auth=auth,
-        region=region,
-        endpoint_url=endpoint_url,
-        server_variables={"region": region},
-        signing_name=scheme.signing_name,
-    )

@@ -20,13 +20,14 @@ from typing import Any
 
 import httpx
 
+from ..aws.settings import AwsSettings
 from ..errors import ArazzoError, AuthError, DocumentError
 from ..openapi.description import OpenAPIDescription, Operation
 from ..redact import Redactor
 from .credentials import Credentials, CredentialStore, env_name
 from .oauth2 import OAuth2Auth, OAuth2Settings
 from .schemes import ApiKeyAuth, BearerAuth, MultiAuth
-from .sigv4 import AwsSettings, resolve_aws, sigv4_scheme
+from .sigv4 import sigv4_scheme
 
 __all__ = ["AuthResolver", "SourceAuth"]
 
@@ -45,6 +46,10 @@ class SourceAuth:
 
 class _Unsatisfied(Exception):
     """A scheme of an alternative has no usable credentials."""
+
+
+class _AwsSetup(_Unsatisfied):
+    """The AWS configuration (region, credentials, profile) is missing or broken."""
 
 
 def _is_sigv4(definition: Mapping[str, Any]) -> bool:
@@ -78,7 +83,7 @@ class AuthResolver:
         self.store = store or CredentialStore(credentials)
         self.redactor = redactor or Redactor()
         self.client_cert = client_cert
-        self._cache: dict[tuple[str, str, str], SourceAuth] = {}
+        self._cache: dict[tuple[str, str, str, frozenset[tuple[str, str | None]]], SourceAuth] = {}
         self._flows: dict[tuple[str, str, str], tuple[httpx.Auth | None, SourceAuth | None]] = {}
         #: The sources of the document the run started from: name -> description URI. A
         #: source name in credentials means one of these; an Arazzo document it calls may
@@ -98,24 +103,41 @@ class AuthResolver:
 
     # -- public ---------------------------------------------------------------------------
 
-    def for_operation(self, description: OpenAPIDescription, operation: Operation) -> SourceAuth:
-        """The auth of ``operation``. Raises AuthError when a required credential is missing."""
-        key = (description.uri, description.name, repr(operation.security))
+    def for_operation(
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        sent: Collection[tuple[str, str | None]] = (),
+    ) -> SourceAuth:
+        """The auth of ``operation``. Raises AuthError when a required credential is missing.
+
+        ``sent`` are the step's own parameters (``(name, location)``, header names lower-case,
+        as for `supplied_by_step`): a scheme of a requirement whose credential the step sends
+        itself is satisfied by it, and configured credentials fill the rest of the requirement
+        (an API key configured, a bearer token the step sends).
+        """
+        key = (description.uri, description.name, repr(operation.security), frozenset(sent))
         found = self._cache.get(key)
         if found is None:
-            found = self._resolve(description, operation)
+            found = self._resolve(description, operation, sent)
             self._cache[key] = found
         return found
 
     def for_dry_run(
-        self, description: OpenAPIDescription, operation: Operation | None
+        self,
+        description: OpenAPIDescription,
+        operation: Operation | None,
+        sent: Collection[tuple[str, str | None]] = (),
     ) -> tuple[SourceAuth, str | None]:
         """The auth an operation would use and its label, for a dry run: never raises. Without
         credentials, AWS sources are resolved again with placeholder keys so the region and
-        endpoint (``AWS_ENDPOINT_URL_*``) still show."""
+        endpoint (``AWS_ENDPOINT_URL_*``) still show. ``sent``: the step's own parameters, as
+        for `for_operation` (a credential the step sends satisfies its scheme)."""
         assert operation is not None
+        if sent and self.supplied_by_step(description, operation, sent):
+            return SourceAuth(), "sent by the step"
         try:
-            found = self.for_operation(description, operation)
+            found = self.for_operation(description, operation, sent)
             return found, found.scheme
         except ArazzoError:
             pass
@@ -177,7 +199,12 @@ class AuthResolver:
 
     # -- resolution -----------------------------------------------------------------------
 
-    def _resolve(self, description: OpenAPIDescription, operation: Operation) -> SourceAuth:
+    def _resolve(
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        sent: Collection[tuple[str, str | None]] = (),
+    ) -> SourceAuth:
         requirements = operation.security
         if requirements is None:
             scheme = sigv4_scheme(description.data)
@@ -187,13 +214,19 @@ class AuthResolver:
         if not requirements:
             return SourceAuth()
         problems: list[str] = []
+        setup: _Unsatisfied | None = None
         for requirement in requirements:
             if not isinstance(requirement, Mapping) or not requirement:
                 return SourceAuth()
             try:
-                return self._combine(description, operation, requirement)
+                return self._combine(description, operation, requirement, sent)
             except _Unsatisfied as exc:
                 problems.append(str(exc))
+                setup = exc
+        if len(problems) == 1 and isinstance(setup, _AwsSetup):
+            # An AWS set-up problem: lead with its fix, in a short message.
+            what = operation.operation_id or operation.describe()
+            raise AuthError(f"{setup} (source {description.name!r}, operation {what})")
         names = " or ".join(" + ".join(repr(n) for n in r) for r in requirements)
         where = description.loaded.location(operation.pointer)
         raise AuthError(
@@ -203,13 +236,20 @@ class AuthResolver:
         )
 
     def _combine(
-        self, description: OpenAPIDescription, operation: Operation, requirement: Mapping[str, Any]
+        self,
+        description: OpenAPIDescription,
+        operation: Operation,
+        requirement: Mapping[str, Any],
+        sent: Collection[tuple[str, str | None]] = (),
     ) -> SourceAuth:
         flows: list[httpx.Auth] = []
         base_url: str | None = None
         variables: dict[str, str] = {}
         labels: list[str] = []
         for name, scopes in requirement.items():
+            if sent and self._sent_by_step(description, str(name), sent):
+                labels.append(f"{name} (sent by the step)")
+                continue
             flow, extra = self._scheme(description, str(name), scopes)
             if flow is not None:
                 flows.append(flow)
@@ -406,10 +446,12 @@ class AuthResolver:
         only = {**description.data, "components": {"securitySchemes": {name: definition}}}
         scheme = sigv4_scheme(only)
         assert scheme is not None
+        from ..aws.config import resolve_aws  # botocore, only when a source signs with SigV4
+
         try:
             binding = resolve_aws(scheme, self.aws)
         except AuthError as exc:
-            raise _Unsatisfied(exc.message) from None
+            raise _AwsSetup(exc.message) from None
         for secret in (
             self.aws.secret_access_key if self.aws else None,
             self.aws.session_token if self.aws else None,

@@ -36,7 +36,8 @@ from typing import IO, Any, TypeVar
 import botocore.credentials
 import httpx
 
-from arazzo_engine.auth.sigv4 import AwsSettings, SigV4Auth
+from arazzo_engine.auth.sigv4 import SigV4Auth
+from arazzo_engine.aws.settings import AwsSettings
 from arazzo_engine.errors import ArazzoError
 
 __all__ = ["LocalAws", "LocalEcr", "LocalEcrError", "TemporaryCredentials"]
@@ -388,7 +389,7 @@ class LocalEcr(LocalAws):
     ``with LocalEcr() as ecr:`` starts moto, creates the IAM key and ``repository`` (in
     ``region``) and exposes ``endpoint_url``, ``region``, ``access_key_id``,
     ``secret_access_key`` and ``repository``; `aws_settings` packs them for
-    [`arazzo_engine.auth.resolve_aws`][arazzo_engine.auth.resolve_aws]. ``port=None`` picks a
+    [`resolve_aws`][arazzo_engine.aws.config.resolve_aws]. ``port=None`` picks a
     free port. `close` (called on exit, and on any error while starting) stops the server.
     """
 

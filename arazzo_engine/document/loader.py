@@ -1,14 +1,29 @@
-"""Reading YAML and JSON as JSON data, with positions.
+"""Reading YAML and JSON as JSON data, with positions, within bounds.
 
 PyYAML follows YAML 1.1, which turns ``yes`` into ``True``, ``2023-09-07`` into a ``date`` and
 ``0777`` into 511. Arazzo and OpenAPI documents are JSON data written as YAML 1.2, so this loader
 resolves plain scalars by the YAML 1.2 core schema only, builds no Python objects from tags,
 turns scalar mapping keys into strings (``200:`` is the key ``"200"``), rejects duplicate keys,
-and remembers the line and column of every node so errors can point at them.
+and can say the line and column of every node so errors can point at them.
+
+Speed. JSON text is read by the standard ``json`` module. YAML is read from the event stream of
+libyaml's C parser (``yaml.CParser``) when PyYAML was built with it, else of PyYAML's Python
+parser; this module builds the data from the events itself, without recursion, in one pass.
+Positions (JSON Pointer to line and column) are recorded in that pass for YAML; for JSON they
+are computed the first time an error asks for one (by reading the text again as YAML).
+
+Bounds. Whatever the input, loading ends quickly with a located `DocumentError`:
+
+* nesting deeper than `MAX_DEPTH` (128) levels;
+* YAML aliases that would expand into more than `MAX_ALIAS_NODES` (100,000) nodes in all (the
+  "billion laughs" documents); an alias is never walked again to find positions;
+* an integer of more than Python's 4,300-digit conversion limit;
+* a NUL or other control character that YAML does not allow.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,87 +33,44 @@ import yaml
 
 from ..errors import DocumentError, Location
 
-__all__ = ["LoadedText", "load_text", "pointer_join"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "LoadedText", "load_text", "pointer_join"]
 
+#: The deepest nesting of mappings and sequences a document may have.
+MAX_DEPTH = 128
+#: How many nodes YAML aliases may add to a document in all (each alias adds its anchor's size).
+MAX_ALIAS_NODES = 100_000
+#: Up to this many characters, YAML positions are recorded while loading; above, on first use.
+EAGER_POSITIONS = 64 * 1024
 
-class _Json12Loader(yaml.SafeLoader):
-    """SafeLoader restricted to the YAML 1.2 core schema (the JSON data model)."""
+_EventParser: Any
+try:
+    from yaml.cyaml import CParser as _EventParser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
+    class _PyEventParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
 
-_Json12Loader.yaml_implicit_resolvers = {}
-_RESOLVERS: list[tuple[str, str, str]] = [
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-]
-for _tag, _pattern, _first in _RESOLVERS:
-    # An empty plain scalar is null: PyYAML looks those up under the key "".
-    _starts = [*_first, ""] if _tag.endswith(":null") else list(_first)
-    _Json12Loader.add_implicit_resolver(_tag, re.compile(_pattern), _starts)
+        def dispose(self) -> None:
+            self.states = []
+            self.state = None
 
+    _EventParser = _PyEventParser
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    text = str(loader.construct_scalar(node))
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text)
-
-
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
-    text = str(loader.construct_scalar(node)).lower()
-    if text.endswith("inf"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if text.endswith("nan"):
-        return float("nan")
-    return float(text)
-
-
-def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
-    return str(loader.construct_scalar(node)).lower() == "true"
-
-
-_ALLOWED_TAGS = {
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:seq",
-    "tag:yaml.org,2002:map",
-}
-
-
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    loader.flatten_mapping(node)
-    result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            line, col = _mark(key_node)
-            raise _LoadProblem("mapping keys must be scalars", line, col)
-        key = str(key_node.value)
-        if key in result:
-            line, col = _mark(key_node)
-            raise _LoadProblem(f"duplicate key {key!r}", line, col)
-        result[key] = loader.construct_object(value_node, deep=True)
-    return result
-
-
-_Json12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Json12Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Json12Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-_Json12Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_TAG = "tag:yaml.org,2002:"
+_NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT_RE = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_RE = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+# What YAML does not allow in a stream (PyYAML's reader rule, checked up front in one scan).
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 class _LoadProblem(Exception):
@@ -109,27 +81,74 @@ class _LoadProblem(Exception):
         self.column = column
 
 
-def _check_tags(node: yaml.Node) -> None:
-    stack = [node]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if current.tag not in _ALLOWED_TAGS:
-            line, col = _mark(current)
-            raise _LoadProblem(
-                f"tag {current.tag!r} is not allowed (only JSON data: map, seq, str, int, "
-                "float, bool, null)",
-                line,
-                col,
-            )
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+def _at(event: Any) -> tuple[int, int]:
+    mark = event.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def _int(text: str) -> int:
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith("inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered.endswith("nan"):
+        return float("nan")
+    return float(lowered)
+
+
+def _scalar(event: Any) -> Any:
+    """The JSON value of a scalar event (YAML 1.2 core schema; only JSON tags allowed)."""
+    value: str = event.value
+    tag = event.tag
+    if tag is None:
+        if not event.implicit[0]:
+            return value  # quoted
+        first = value[:1]
+        if first in "~nN" and _NULL_RE.match(value):  # "" is in every string: empty is null
+            return None
+        if first in "tTfF" and _BOOL_RE.match(value):
+            return value.lower() == "true"
+        if first in "-+0123456789" and _INT_RE.match(value):
+            return _checked_int(value, event)
+        if first in "-+0123456789." and _FLOAT_RE.match(value):
+            return _float(value)
+        return value
+    if tag in ("!", _TAG + "str"):
+        return value
+    try:
+        if tag == _TAG + "int":
+            return _checked_int(value, event)
+        if tag == _TAG + "float":
+            return _float(value)
+        if tag == _TAG + "bool":
+            return value.lower() == "true"
+        if tag == _TAG + "null":
+            return None
+    except ValueError:
+        raise _LoadProblem(
+            f"{value[:40]!r} is not a valid {tag[len(_TAG) :]}", *_at(event)
+        ) from None
+    raise _LoadProblem(
+        f"tag {tag!r} is not allowed (only JSON data: map, seq, str, int, float, bool, null)",
+        *_at(event),
+    )
+
+
+def _checked_int(text: str, event: Any) -> int:
+    try:
+        return _int(text)
+    except ValueError:
+        raise _LoadProblem(
+            f"integer of {len(text)} digits is too long (Python reads at most 4300 digits)",
+            *_at(event),
+        ) from None
 
 
 def pointer_join(base: str, token: str | int) -> str:
@@ -138,26 +157,119 @@ def pointer_join(base: str, token: str | int) -> str:
     return f"{base}/{text}"
 
 
-def _positions(node: yaml.Node) -> dict[str, tuple[int, int]]:
-    found: dict[str, tuple[int, int]] = {}
+def _build(text: str, positions: dict[str, tuple[int, int]] | None) -> Any:
+    """Build JSON data from the YAML events of ``text``; fill ``positions`` when given.
 
-    def walk(current: yaml.Node, pointer: str, depth: int) -> None:
-        if depth > 200 or pointer in found:
-            return
-        found[pointer] = _mark(current)
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                if isinstance(key, yaml.ScalarNode):
-                    child = pointer_join(pointer, key.value)
-                    walk(value, child, depth + 1)
-                    # Point a key's own pointer at the key when the value is a container.
-                    found.setdefault(child, _mark(key))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                walk(item, pointer_join(pointer, index), depth + 1)
+    An explicit stack replaces recursion. Each open collection is a frame
+    ``[container, pointer, pending key, key event, size, anchor]``.
+    """
+    parser = _EventParser(text)
+    try:
+        return _build_events(parser, positions)
+    finally:
+        parser.dispose()
 
-    walk(node, "", 0)
-    return found
+
+def _build_events(parser: Any, positions: dict[str, tuple[int, int]] | None) -> Any:
+    get = parser.get_event
+    anchors: dict[str, tuple[Any, int, str | None]] = {}  # value, size, raw scalar (for keys)
+    alias_nodes = 0
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    done = False
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+            if kind is yaml.AliasEvent:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    raise _LoadProblem(f"found undefined alias {event.anchor!r}", *_at(event))
+                value, size, raw = found
+                alias_nodes += size
+                if alias_nodes > MAX_ALIAS_NODES:
+                    raise _LoadProblem(
+                        f"YAML aliases expand to more than {MAX_ALIAS_NODES} nodes "
+                        "(an alias bomb?)",
+                        *_at(event),
+                    )
+            else:
+                value, size, raw = _scalar(event), 1, event.value
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1, raw)
+            if not stack:
+                root, done = value, True
+                if positions is not None:
+                    positions[""] = _at(event)
+                continue
+            frame = stack[-1]
+            container = frame[0]
+            frame[4] += size
+            if type(container) is list:
+                if positions is not None:
+                    positions[pointer_join(frame[1], len(container))] = _at(event)
+                container.append(value)
+            elif frame[2] is None:  # a key
+                if raw is None:
+                    raise _LoadProblem("mapping keys must be scalars", *_at(event))
+                if raw in container:
+                    raise _LoadProblem(f"duplicate key {raw!r}", *_at(event))
+                frame[2], frame[3] = raw, event
+            else:
+                if positions is not None:
+                    positions[pointer_join(frame[1], frame[2])] = _at(event)
+                container[frame[2]] = value
+                frame[2] = None
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            is_map = kind is yaml.MappingStartEvent
+            tag = event.tag
+            if tag is not None and tag not in ("!", _TAG + ("map" if is_map else "seq")):
+                raise _LoadProblem(
+                    f"tag {tag!r} is not allowed (only JSON data: map, seq, str, int, "
+                    "float, bool, null)",
+                    *_at(event),
+                )
+            if len(stack) >= MAX_DEPTH:
+                raise _LoadProblem(
+                    f"the document nests deeper than {MAX_DEPTH} levels", *_at(event)
+                )
+            if stack:
+                parent = stack[-1]
+                if type(parent[0]) is list:
+                    pointer = pointer_join(parent[1], len(parent[0]))
+                elif parent[2] is None:
+                    raise _LoadProblem("mapping keys must be scalars", *_at(event))
+                else:
+                    pointer = pointer_join(parent[1], parent[2])
+            else:
+                pointer = ""
+            if positions is not None:
+                positions[pointer] = _at(event)
+            stack.append([{} if is_map else [], pointer, None, None, 1, event.anchor])
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            container, _, _, _, size, anchor = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (container, size, None)
+            if not stack:
+                root, done = container, True
+                continue
+            frame = stack[-1]
+            frame[4] += size
+            if type(frame[0]) is list:
+                frame[0].append(container)
+            else:
+                frame[0][frame[2]] = container
+                frame[2] = None
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _LoadProblem("expected a single document in the stream", *_at(event))
+        elif kind is yaml.StreamEndEvent:
+            break
+    if not done:
+        raise _LoadProblem("the document is empty", 1, 1)
+    return root
 
 
 @dataclass
@@ -184,18 +296,14 @@ class LoadedText:
 
 
 def _compute_positions(text: str) -> dict[str, tuple[int, int]]:
-    try:
-        loader = _Json12Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.YAMLError:
-        return {}
-    return _positions(node) if node is not None else {}
+    found: dict[str, tuple[int, int]] = {}
+    # Keep what was found before a problem.
+    with contextlib.suppress(yaml.YAMLError, _LoadProblem, ValueError):
+        _build(text, found)
+    return found
 
 
-def _iter_json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
@@ -211,29 +319,40 @@ def _looks_like_json(uri: str, text: str) -> bool:
     return stripped.startswith("{") or stripped.startswith("[")
 
 
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def load_text(text: str, uri: str) -> LoadedText:
     """Parse ``text`` (YAML 1.2 or JSON) from ``uri`` into JSON data.
 
-    Raises `DocumentError` with the file, line and column of the problem.
+    Raises `DocumentError` with the file, line and column of the problem, also for the bounds
+    named in the module docstring.
     """
     if _looks_like_json(uri, text):
         try:
-            data = json.loads(text, object_pairs_hook=_iter_json_pairs)
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:
             raise DocumentError(
                 f"invalid JSON: {exc.msg}", Location(uri, None, exc.lineno, exc.colno)
             ) from None
-        except ValueError:
-            pass  # a duplicate key: the YAML reader below finds it and says where
+        except (ValueError, RecursionError):
+            pass  # duplicate key, too deep, too long an integer: the YAML reader says where
         else:
-            return LoadedText(data, uri, text)
-    loader = _Json12Loader(text)
+            if not _too_deep_json(text):
+                return LoadedText(data, uri, text)
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        bad_line, bad_column = _line_column(text, bad.start())
+        raise DocumentError(
+            f"invalid YAML: control character U+{ord(bad.group()):04X} is not allowed",
+            Location(uri, None, bad_line, bad_column),
+        )
+    # Positions of a large document are computed only if an error asks for one.
+    positions: dict[str, tuple[int, int]] | None = {} if len(text) <= EAGER_POSITIONS else None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise DocumentError("the document is empty", Location(uri, None, 1, 1))
-        _check_tags(node)
-        data = loader.construct_document(node)
+        data = _build(text, positions)
     except _LoadProblem as exc:
         raise DocumentError(exc.message, Location(uri, None, exc.line, exc.column)) from None
     except yaml.MarkedYAMLError as exc:
@@ -243,7 +362,32 @@ def load_text(text: str, uri: str) -> LoadedText:
         problem = exc.problem or exc.context or "invalid YAML"
         raise DocumentError(f"invalid YAML: {problem}", Location(uri, None, line, col)) from None
     except yaml.YAMLError as exc:
-        raise DocumentError(f"invalid YAML: {exc}", Location(uri)) from None
-    finally:
-        loader.dispose()
-    return LoadedText(data, uri, text, _positions(node))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+        raise DocumentError(f"invalid YAML: {first}", Location(uri)) from None
+    return LoadedText(data, uri, text, positions)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _too_deep_json(text: str) -> bool:
+    """Whether JSON ``text`` (already parsed) nests deeper than `MAX_DEPTH`; cheap when shallow."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    # Brackets inside strings count too here: an upper bound, exact when it is small enough.
+    return (
+        _bracket_depth(text) > MAX_DEPTH and _bracket_depth(_JSON_STRING.sub("", text)) > MAX_DEPTH
+    )
+
+
+def _bracket_depth(text: str) -> int:
+    depth = 0
+    deepest = 0
+    for match in _JSON_BRACKETS.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Mapping
+import stat
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlparse
 
 from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
+from . import cache as _cache
+from .cache import FileIdentity, identity_of
 from .loader import LoadedText, load_text, pointer_join
 
 if TYPE_CHECKING:
     from ..compile.plan import WorkflowPlan
 
-__all__ = ["Document", "SourceDescription", "load"]
+__all__ = ["Document", "LoadOptions", "SourceDescription", "load"]
 
-#: How long a remote source description may take to arrive.
+#: How long fetching a remote source description may take in all (connect, headers, body).
 REMOTE_TIMEOUT = 10.0
+#: The largest source (file, or remote body after decompression) read, in bytes.
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+#: Redirects followed when fetching a remote source (each one checked against the policy).
+MAX_REDIRECTS = 5
 
 SUPPORTED_VERSIONS = ("1.0.", "1.1.")
 
@@ -35,25 +41,196 @@ def install_planner(planner: Callable[[Document, str], WorkflowPlan]) -> None:
     _PLANNER = planner
 
 
-def _read(uri: str, where: Location | None) -> str:
+@dataclass(frozen=True)
+class LoadOptions:
+    """How sources are read: size limit, remote policy, deadline (see [`load`][arazzo_engine.load]).
+
+    ``allow_remote`` is ``True`` (any http/https host), ``False`` (none) or a frozenset of
+    host names allowed (redirects included).
+    """
+
+    max_bytes: int = MAX_SOURCE_BYTES
+    allow_remote: bool | frozenset[str] = True
+    remote_timeout: float = REMOTE_TIMEOUT
+
+
+_DEFAULT_OPTIONS = LoadOptions()
+
+
+class _Reads:
+    """The files one load read (for the cache) and whether it fetched anything remote."""
+
+    def __init__(self, options: LoadOptions = _DEFAULT_OPTIONS, use_cache: bool = False) -> None:
+        self.options = options
+        self.use_cache = use_cache
+        self.files: dict[str, FileIdentity | None] = {}
+        self.remote = False
+
+
+def _parse(uri: str, where: Location | None, reads: _Reads) -> LoadedText:
+    """Read and parse ``uri``, reusing a cached parse of an unchanged file when allowed."""
+    if not reads.use_cache or urlparse(uri).scheme in ("http", "https"):
+        return load_text(_read(uri, where, reads.options, reads), uri)
+    path = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+    real = os.path.realpath(path)
+    key = (uri, real)
+    found = _cache.texts.get(key)
+    if found is not None:
+        identity, loaded = found
+        if identity.size <= reads.options.max_bytes:
+            reads.files[real] = identity
+            result: LoadedText = loaded
+            return result
+    loaded = load_text(_read(uri, where, reads.options, reads), uri)
+    identity = reads.files.get(real)
+    if identity is not None:
+        _cache.texts.put(key, ((real, identity),), (identity, loaded))
+    return loaded
+
+
+def _read(
+    uri: str,
+    where: Location | None,
+    options: LoadOptions = _DEFAULT_OPTIONS,
+    reads: _Reads | None = None,
+) -> str:
+    """The text at ``uri`` (a path, ``file:`` or ``http(s):`` URL), within ``options``."""
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
-        import httpx  # only for remote sources: loading a local document needs no HTTP client
-
-        try:
-            response = httpx.get(uri, timeout=REMOTE_TIMEOUT, follow_redirects=True)
-        except httpx.HTTPError as exc:
-            raise DocumentError(f"cannot fetch {uri}: {exc}", where) from None
-        if response.status_code != 200:
-            raise DocumentError(f"cannot fetch {uri}: HTTP {response.status_code}", where)
-        return response.text
+        if reads is not None:
+            reads.remote = True
+        return _fetch(uri, where, options)
+    if parsed.scheme not in ("", "file") and not (len(parsed.scheme) == 1 and os.name == "nt"):
+        raise DocumentError(
+            f"cannot read {uri}: only files and http/https URLs are supported", where
+        )
     path = unquote(parsed.path) if parsed.scheme == "file" else uri
+    data = _read_file(path, where, options, reads)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"cannot read {path}: {exc}", where) from None
+
+
+def _read_file(
+    path: str, where: Location | None, options: LoadOptions, reads: _Reads | None
+) -> bytes:
+    """Read a regular file of at most ``options.max_bytes`` (never a device, FIFO or socket)."""
+    if reads is not None:
+        reads.files[os.path.realpath(path)] = None  # until it is read: a later file is seen
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise DocumentError(f"file not found: {path}", where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DocumentError(f"cannot read {path}: {exc}", where) from None
+    except OSError as exc:
+        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}", where) from None
+    try:
+        result = os.fstat(fd)
+        if not stat.S_ISREG(result.st_mode):
+            raise DocumentError(f"cannot read {path}: not a regular file", where)
+        if result.st_size > options.max_bytes:
+            raise DocumentError(_too_large(path, options.max_bytes), where)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > options.max_bytes:
+                raise DocumentError(_too_large(path, options.max_bytes), where)
+            chunks.append(chunk)
+    except OSError as exc:
+        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}", where) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if reads is not None:
+        reads.files[os.path.realpath(path)] = identity_of(result, data)
+    return data
+
+
+def _too_large(what: str, limit: int) -> str:
+    return (
+        f"cannot read {what}: larger than the {limit:,}-byte limit for a source "
+        "(load(..., max_bytes=...) raises it)"
+    )
+
+
+def _check_remote(uri: str, where: Location | None, options: LoadOptions) -> None:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("http", "https"):
+        raise DocumentError(f"cannot fetch {uri}: only http and https URLs are fetched", where)
+    if options.allow_remote is False:
+        raise DocumentError(
+            f"cannot fetch {uri}: remote sources are turned off (allow_remote=False)", where
+        )
+    if options.allow_remote is not True and (parsed.hostname or "") not in options.allow_remote:
+        raise DocumentError(
+            f"cannot fetch {uri}: host {parsed.hostname!r} is not in the allowed hosts", where
+        )
+
+
+def _fetch(uri: str, where: Location | None, options: LoadOptions) -> str:
+    """Fetch a remote source: allowed hosts only, within the size limit and the deadline."""
+    import asyncio  # here: most loads read only files
+    import concurrent.futures
+
+    _check_remote(uri, where, options)
+    coroutine = _fetch_async(uri, where, options)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # Called from inside an event loop (an async caller loading synchronously): a thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _fetch_async(uri: str, where: Location | None, options: LoadOptions) -> str:
+    import asyncio
+
+    try:
+        return await asyncio.wait_for(_fetch_body(uri, where, options), options.remote_timeout)
+    except asyncio.TimeoutError:
+        raise DocumentError(
+            f"cannot fetch {uri}: not received within {options.remote_timeout:g} s", where
+        ) from None
+
+
+async def _fetch_body(uri: str, where: Location | None, options: LoadOptions) -> str:
+    import httpx
+
+    timeout = httpx.Timeout(options.remote_timeout)
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            url = uri
+            for _ in range(MAX_REDIRECTS + 1):
+                async with client.stream("GET", url) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = str(response.url.join(response.headers["location"]))
+                        _check_remote(url, where, options)
+                        continue
+                    if response.status_code != 200:
+                        raise DocumentError(
+                            f"cannot fetch {uri}: HTTP {response.status_code}", where
+                        )
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > options.max_bytes:
+                        raise DocumentError(_too_large(uri, options.max_bytes), where)
+                    chunks: list[bytes] = []
+                    total = 0
+                    async for chunk in response.aiter_bytes():  # decompressed
+                        total += len(chunk)
+                        if total > options.max_bytes:
+                            raise DocumentError(_too_large(uri, options.max_bytes), where)
+                        chunks.append(chunk)
+                    encoding = response.encoding or "utf-8"
+                    return b"".join(chunks).decode(encoding, errors="replace")
+            raise DocumentError(f"cannot fetch {uri}: more than {MAX_REDIRECTS} redirects", where)
+    except httpx.HTTPError as exc:
+        raise DocumentError(f"cannot fetch {uri}: {exc}", where) from None
 
 
 def _resolve(base: str, reference: str) -> str:
@@ -87,7 +264,13 @@ class Document:
     and that plan is reused by every later run.
     """
 
-    def __init__(self, loaded: LoadedText, *, _loading: dict[str, Document] | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedText,
+        *,
+        _loading: dict[str, Document] | None = None,
+        _reads: _Reads | None = None,
+    ) -> None:
         self.loaded = loaded
         self.uri = loaded.uri
         data = loaded.data
@@ -123,7 +306,9 @@ class Document:
         loading[self.uri] = self
         self.sources: dict[str, SourceDescription] = {}
         for index, source in enumerate(self._list("sourceDescriptions")):
-            self._load_source(pointer_join("/sourceDescriptions", index), source, loading)
+            self._load_source(
+                pointer_join("/sourceDescriptions", index), source, loading, _reads or _Reads()
+            )
 
     def _list(self, key: str) -> list[Any]:
         value = self.data.get(key)
@@ -131,7 +316,9 @@ class Document:
             raise DocumentError(f"'{key}' must be a non-empty list", self.location("/" + key))
         return value
 
-    def _load_source(self, pointer: str, source: Any, loading: dict[str, Document]) -> None:
+    def _load_source(
+        self, pointer: str, source: Any, loading: dict[str, Document], reads: _Reads
+    ) -> None:
         where = self.location(pointer)
         if not isinstance(source, dict) or not isinstance(source.get("name"), str):
             raise DocumentError("a source description needs a 'name'", where)
@@ -155,10 +342,10 @@ class Document:
         try:
             if kind == "arazzo":
                 entry.arazzo = loading.get(uri) or Document(
-                    load_text(_read(uri, url_where), uri), _loading=loading
+                    _parse(uri, url_where, reads), _loading=loading, _reads=reads
                 )
             else:
-                entry.openapi = OpenAPIDescription(name, load_text(_read(uri, url_where), uri))
+                entry.openapi = OpenAPIDescription(name, _parse(uri, url_where, reads))
         except DocumentError as exc:
             # Kept, not raised: only the workflows that use this source are affected.
             entry.error = exc
@@ -202,12 +389,47 @@ class Document:
         return f"<Document {self.uri} workflows={list(self.workflows)}>"
 
 
-def load(source: str | os.PathLike[str]) -> Document:
+def load(
+    source: str | os.PathLike[str],
+    *,
+    cache: bool | None = None,
+    allow_remote: bool | Collection[str] = True,
+    max_bytes: int = MAX_SOURCE_BYTES,
+    remote_timeout: float = REMOTE_TIMEOUT,
+) -> Document:
     """Load an Arazzo document (YAML or JSON) from a path or URL, with its source descriptions.
+
+    Loading is cached in the process (see [`arazzo_engine.document.cache`][]): loading the same
+    unchanged files again returns the same `Document` without parsing anything, and an edited
+    file is always read again. ``cache=False`` (or the environment variable ``ARAZZO_CACHE=0``)
+    turns that off.
+
+    Sources are read within bounds: only regular files, at most ``max_bytes`` each (50 MiB);
+    remote ``http``/``https`` sources (no other scheme) within ``remote_timeout`` seconds in
+    all and ``max_bytes`` after decompression. ``allow_remote`` is ``True`` (any host),
+    ``False`` (no remote source: use it for documents you do not trust) or a collection of
+    host names allowed, redirects included. A source that breaks a bound is a
+    [`DocumentError`][arazzo_engine.errors.DocumentError] for the workflows that use it.
 
     Raises [`DocumentError`][arazzo_engine.errors.DocumentError] with file, line and column.
     """
     uri = os.fspath(source)
     if urlparse(uri).scheme not in ("http", "https", "file"):
         uri = os.path.normpath(uri)
-    return Document(load_text(_read(uri, Location(uri)), uri))
+    options = LoadOptions(
+        max_bytes=max_bytes,
+        allow_remote=allow_remote if isinstance(allow_remote, bool) else frozenset(allow_remote),
+        remote_timeout=remote_timeout,
+    )
+    use_cache = _cache.cache_enabled(cache)
+    key = (uri, None if os.path.isabs(uri) else os.getcwd(), options)
+    if use_cache and urlparse(uri).scheme not in ("http", "https"):
+        found = _cache.documents.get(key)
+        if found is not None:
+            document: Document = found
+            return document
+    reads = _Reads(options, use_cache)
+    document = Document(_parse(uri, Location(uri), reads), _reads=reads)
+    if use_cache and not reads.remote:
+        _cache.documents.put(key, tuple(reads.files.items()), document)
+    return document

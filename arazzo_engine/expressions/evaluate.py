@@ -239,7 +239,10 @@ def _as_number(text: str) -> int | float | None:
     if m is None:
         return None
     if m.group(1) is None and m.group(2) is None:
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # longer than Python's int conversion limit: not a number here
+            return None
     return float(text)
 
 

@@ -224,6 +224,22 @@ _MEMBER = re.compile(r"[A-Za-z0-9_-]+")
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"[0-9]+")
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
+_ASCII_DIGITS = frozenset("0123456789")
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+# Python refuses to convert integers longer than this (sys.int_info.default_max_str_digits);
+# a literal or index that long is refused here as a located ExpressionError instead.
+MAX_INTEGER_DIGITS = 4000
+
+
+def _integer(literal: str, text: str, pos: int) -> int:
+    """``int(literal)``, refusing (located) the literals too long to convert."""
+    if len(literal.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ExpressionError(
+            f"integer literal too long ({len(literal)} digits; at most {MAX_INTEGER_DIGITS})",
+            text,
+            pos,
+        )
+    return int(literal)
 
 
 def _navigation(text: str, pos: int) -> tuple[tuple[str | int, ...], int]:
@@ -240,7 +256,7 @@ def _navigation(text: str, pos: int) -> tuple[tuple[str | int, ...], int]:
         elif char == "[":
             m = _DIGITS.match(text, pos + 1)
             if m is not None:
-                path.append(int(m.group()))
+                path.append(_integer(m.group(), text, pos + 1))
                 pos = m.end()
             elif text.startswith("'", pos + 1):
                 key, pos = _string(text, pos + 1)
@@ -308,18 +324,24 @@ def tokenize_condition(text: str) -> list[Token]:
                 text,
                 pos,
             )
-        elif char.isdigit() or (char == "-" and text[pos + 1 : pos + 2].isdigit()):
+        elif char in _ASCII_DIGITS or (char == "-" and text[pos + 1 : pos + 2] in _ASCII_DIGITS):
+            # ASCII only: str.isdigit() is also true for '٣' or '²', which _NUMBER does not match.
             m = _NUMBER.match(text, pos)
-            assert m is not None
+            if m is None:  # the branch condition guarantees a match
+                raise ExpressionError("expected a number", text, pos)
             literal = m.group()
             number: int | float = (
-                int(literal) if m.group(1) is None and m.group(2) is None else float(literal)
+                _integer(literal, text, pos)
+                if m.group(1) is None and m.group(2) is None
+                else float(literal)
             )
             pos = m.end()
             tokens.append(Token("number", number, start, pos))
-        elif char.isalpha() or char == "_":
+        elif char in _NAME_START:
+            # ASCII only: str.isalpha() is also true for 'é', which _NAME does not match.
             m = _NAME.match(text, pos)
-            assert m is not None
+            if m is None:  # _NAME_START guarantees a match
+                raise ExpressionError("expected a name", text, pos)
             pos = m.end()
             tokens.append(Token("name", m.group(), start, pos))
         elif text.startswith(_OPERATORS, pos):
@@ -348,4 +370,7 @@ def tokenize_condition(text: str) -> list[Token]:
         elif char == "|":
             raise ExpressionError("'|' is not an operator: use '||' for 'or'", text, pos)
         else:
-            raise ExpressionError(f"unexpected character {char!r}", text, pos)
+            hint = ""
+            if char.isalnum():
+                hint = f" (names and numbers in conditions are ASCII; quote text: '{char}')"
+            raise ExpressionError(f"unexpected character {char!r}{hint}", text, pos)

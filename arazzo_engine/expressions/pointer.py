@@ -31,6 +31,14 @@ __all__ = [
 ]
 
 _INDEX = re.compile(r"0|[1-9][0-9]*")
+# An index token longer than this names no element of any array (and longer ones would exceed
+# Python's int conversion limit): it is treated as out of range.
+_MAX_INDEX_DIGITS = 18
+
+
+def _index(token: str) -> int:
+    """The array index of an `_INDEX` token; absurdly long ones map past any array's end."""
+    return int(token) if len(token) <= _MAX_INDEX_DIGITS else 10**_MAX_INDEX_DIGITS
 
 
 def escape(token: str) -> str:
@@ -112,8 +120,8 @@ def resolve_pointer(document: Any, pointer: str | Sequence[str]) -> Any:
         if isinstance(current, Mapping):
             if token in current:
                 current = current[token]
-            elif _INDEX.fullmatch(token) and int(token) in current:
-                current = current[int(token)]
+            elif _INDEX.fullmatch(token) and _index(token) in current:
+                current = current[_index(token)]
             else:
                 raise Unresolved(f"member {token!r} not found{where}")
         elif _is_array(current):
@@ -121,7 +129,7 @@ def resolve_pointer(document: Any, pointer: str | Sequence[str]) -> Any:
                 raise Unresolved(f"'-' (past the end) names no existing array element{where}")
             if not _INDEX.fullmatch(token):
                 raise Unresolved(f"{token!r} is not an array index{where}")
-            index = int(token)
+            index = _index(token)
             if index >= len(current):
                 raise Unresolved(
                     f"index {index} out of range (array of length {len(current)}){where}"
@@ -189,7 +197,7 @@ def _assign(parent: Any, token: str, value: Any, where: str, *, append: bool = F
         return
     if not _INDEX.fullmatch(token):
         raise Unresolved(f"{token!r} is not an array index{suffix}")
-    index = int(token)
+    index = _index(token)
     if append and index == len(parent):
         parent.append(value)
     elif index < len(parent):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..auth.sigv4 import AwsSettings
+from ..aws.settings import AwsSettings
 from ..console import _wrap_lines
 from ..criteria import Composite, evaluate
 from ..document.plan import StepPlan, WorkflowPlan
@@ -34,14 +34,13 @@ from ..expressions import (
 )
 from ..media import is_json_media_type
 from ..openapi.description import OpenAPIDescription
-from ..redact import Redactor
+from ..redact import Redactor, redact_headers
 from ..requests import (
     RequestBuildError,
     body_content_type,
     build_request,
     render_body_template,
 )
-from ..results import redact_headers
 from ..run.context import RunMemory, StepContext, WorkflowState
 from ..run.core import RunOptions, learn_secret_inputs, with_defaults
 from ..run.setup import bind_for_dry_run

@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..results import RunResult, StepResult, redact_headers
+from ..redact import redact_headers
+
+if TYPE_CHECKING:
+    from ..results import RunResult, StepResult
 
 __all__ = ["HAR_VERSION", "to_har"]
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..redact import is_secret_schema
-from ..results import REDACTED, RunResult
+from ..redact import REDACTED, is_secret_schema
+
+if TYPE_CHECKING:
+    from ..results import RunResult
 
 __all__ = ["REPORT_FORMAT", "mask_inputs", "to_report"]
 

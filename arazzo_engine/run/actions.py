@@ -17,12 +17,12 @@ from ..criteria import check, evaluate
 from ..document.plan import ActionPlan, StepPlan, WorkflowPlan
 from ..errors import InputError
 from ..expressions import Unresolved
-from ..results import StepResult
 from .commands import Command, HttpReply, Result, Wait, header_values
 from .context import StepContext, WorkflowState
 from .events import RetryWaiting
 
 if TYPE_CHECKING:
+    from ..results import StepResult
     from .core import _Runner
 
 __all__ = ["HANDLERS", "ActionFailed", "Decision", "Outcome", "choose", "retry_after"]

@@ -56,7 +56,7 @@ from .record import StepRecorder
 
 if TYPE_CHECKING:
     from ..auth.credentials import CredentialStore
-    from ..auth.sigv4 import AwsSettings
+    from ..aws.settings import AwsSettings
 
 __all__ = [
     "DEFAULT_MAX_BODY",

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..results import RunResult, StepResult
+if TYPE_CHECKING:
+    from ..results import RunResult, StepResult
+
 
 __all__ = [
     "Observer",

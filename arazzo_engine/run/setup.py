@@ -82,7 +82,7 @@ class _Binder:
             # The step sends the credential itself (a token a login step returned, say): it
             # satisfies the scheme, and no configured credential replaces it.
             return SourceAuth()
-        return self.resolver.for_operation(description, operation)
+        return self.resolver.for_operation(description, operation, sent)
 
     def base_url(self, plan: WorkflowPlan, step: StepPlan, auth: SourceAuth) -> str:
         operation = step.operation
@@ -218,7 +218,8 @@ def bind_for_dry_run(plan: WorkflowPlan, options: RunOptions) -> RunBinding:
                 continue
             description = workflow.document.sources[operation.source_name].openapi
             assert description is not None
-            auth, label = binder.resolver.for_dry_run(description, operation)
+            sent = {p.key for p in step.parameters if p.location is not None}
+            auth, label = binder.resolver.for_dry_run(description, operation, sent)
             problem = None
             try:
                 base = binder.base_url(workflow, step, auth)

@@ -33,7 +33,7 @@ import httpx
 from temporalio import activity
 
 from ..errors import ArazzoError
-from ..results import REDACTED, SECRET_HEADERS, redact_headers
+from ..redact import REDACTED, SECRET_HEADERS, redact_headers
 from ..run.commands import Failure, HttpExchange, HttpReply, SentRequest
 from ..run.drivers import _BodyTooLarge, _collect_async
 from ..transport import Timeouts

@@ -33,7 +33,8 @@ from .corpus_table import (
 SHARED = shared_dir()
 ENTRIES = corpus_entries(SHARED) if SHARED is not None else []
 SKIP = pytest.mark.skipif(
-    SHARED is None, reason="../shared/arazzo-corpus not found (set ARAZZO_SHARED_DIR)"
+    SHARED is None,
+    reason="the Arazzo corpus is not in this clone: see tests/README.md (ARAZZO_SHARED_DIR)",
 )
 
 #: invalid-semantic documents and the semantic codes that must be among their errors.

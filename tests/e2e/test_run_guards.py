@@ -119,7 +119,7 @@ def test_cli_json_carries_the_warnings(server: ScriptedServer, flow: Path) -> No
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    payload = json.loads(proc.stdout)
+    [payload] = json.loads(proc.stdout)  # --json is always a list of runs
     assert any("member 'nope' not found" in w for w in payload["warnings"])
     assert "missing" not in payload["outputs"]
 

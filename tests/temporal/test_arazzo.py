@@ -225,7 +225,7 @@ def test_bundled_ecr_workflow_on_temporal_with_moto(
         finally:
             worker.stop()
         assert done.returncode == 0, done.stderr + done.stdout
-        shown = json.loads(done.stdout)
+        shown = json.loads(done.stdout)[0]  # run --json: a list of runs
         assert shown["success"] and [s["stepId"] for s in shown["steps"]] == [
             "confirmRepository",
             "putImage",

@@ -534,3 +534,147 @@ def test_nesting_is_bounded_with_a_clear_error() -> None:
     assert parse_condition(fine).text == fine
     # many '!' side by side are not nesting
     parse_condition(" && ".join(["!($statusCode == 1)"] * 200))
+
+
+# --- the precedence table (BINDING_POWER) ------------------------------------------------------
+
+
+def _shape(node: object) -> str:
+    """The condition tree written with every group in parentheses (operands as written)."""
+    if isinstance(node, (LiteralOperand, ExpressionOperand)):
+        return node.text
+    if isinstance(node, Comparison):
+        return f"({_shape(node.left)} {node.op} {_shape(node.right)})"
+    if isinstance(node, Not):
+        return "!" + _shape(node.operand)
+    if isinstance(node, (And, Or)):
+        joiner = " && " if isinstance(node, And) else " || "
+        return "(" + joiner.join(_shape(operand) for operand in node.operands) + ")"
+    raise AssertionError(f"not a condition node: {node!r}")
+
+
+SHAPES = [
+    ("true || false && null", "(true || (false && null))"),
+    ("true && false || null", "((true && false) || null)"),
+    ("true || false || null", "(true || false || null)"),  # one flat Or
+    ("(true || false) || null", "((true || false) || null)"),  # not flattened through '('
+    ("true && (false && null)", "(true && (false && null))"),
+    ("!true && false", "(!true && false)"),
+    ("!1 == 2", "!(1 == 2)"),  # '!' binds looser than a comparison
+    ("!!true || !(false)", "(!!true || !false)"),
+    ("!(true || false) && null", "(!(true || false) && null)"),
+    ("1 < 2 && 3 >= 4 || !5 != 6", "(((1 < 2) && (3 >= 4)) || !(5 != 6))"),
+    ("$inputs.a == 'x' && !($statusCode >= 400)", "(($inputs.a == 'x') && !($statusCode >= 400))"),
+]
+
+
+@pytest.mark.parametrize(("text", "shape"), SHAPES, ids=[c[0] for c in SHAPES])
+def test_grouping(text: str, shape: str) -> None:
+    assert _shape(parse_condition(text).node) == shape
+
+
+def test_every_pair_of_infix_operators_groups_by_binding_power() -> None:
+    from arazzo_engine.expressions.parser import BINDING_POWER
+
+    power = BINDING_POWER
+    infix = [op for op in power if op != "!"]
+    comparisons = {op for op in infix if op not in ("&&", "||")}
+    assert comparisons == {"==", "!=", "<", "<=", ">", ">="}
+    for a in infix:
+        for b in infix:
+            text = f"1 {a} 2 {b} 3"
+            if a in comparisons and b in comparisons:
+                with pytest.raises(ExpressionError, match="cannot be chained") as info:
+                    parse_condition(text)
+                assert info.value.position == text.rindex(b)
+                continue
+            if a == b:  # a run of one junction is one flat node
+                expected = f"(1 {a} 2 {b} 3)"
+            elif power[a] > power[b]:
+                expected = f"((1 {a} 2) {b} 3)"
+            else:
+                expected = f"(1 {a} (2 {b} 3))"
+            assert _shape(parse_condition(text).node) == expected, text
+
+
+def test_binding_power_is_the_whole_precedence_story(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changing the table alone regroups: no precedence is hidden anywhere else."""
+    from arazzo_engine.expressions import parser
+
+    uncached = parser.parse_condition.__wrapped__
+    text = "true || false && null"
+    assert _shape(uncached(text).node) == "(true || (false && null))"
+    monkeypatch.setitem(parser.BINDING_POWER, "&&", 5)  # '&&' now looser than '||'
+    assert _shape(uncached(text).node) == "((true || false) && null)"
+    monkeypatch.setitem(parser.BINDING_POWER, "!", 1)  # '!' now the loosest of all
+    assert _shape(uncached("!true || false").node) == "!(true || false)"
+
+
+def test_node_spans() -> None:
+    text = "!(true) && ($statusCode == 200) || 'a' != null"
+    node = parse_condition(text).node
+    assert isinstance(node, Or) and (node.start, node.end) == (0, len(text))
+    conjunction, comparison = node.operands
+    assert isinstance(conjunction, And)
+    negated, group = conjunction.operands
+    assert isinstance(negated, Not) and (negated.start, negated.end) == (0, 7)  # with ')'
+    assert isinstance(group, Comparison) and (group.start, group.end) == (12, 30)  # inside ()
+    assert (conjunction.start, conjunction.end) == (0, 30)
+    assert isinstance(comparison, Comparison)
+    assert (comparison.start, comparison.end) == (text.index("'a'"), len(text))
+
+
+EXACT: list[tuple[str, int, str]] = [
+    (
+        "$statusCode 200",
+        12,
+        "expected an operator (==, !=, <, <=, >, >=, &&, ||) before '200'",
+    ),
+    ("true ! false", 5, "expected an operator (==, !=, <, <=, >, >=, &&, ||) before '!'"),
+    (
+        "1 < $statusCode < 3",
+        16,
+        "comparisons cannot be chained; join them with '&&' (a < b && b < c)",
+    ),
+    ("!!1 == 2 != 3", 9, "comparisons cannot be chained; join them with '&&' (a < b && b < c)"),
+    (
+        "(true) == true",
+        7,
+        "a parenthesized condition cannot be compared with '=='; "
+        "compare the operands inside the parentheses",
+    ),
+    (
+        "!(1) >= 2",
+        5,
+        "a parenthesized condition cannot be compared with '>='; "
+        "compare the operands inside the parentheses",
+    ),
+    ("1 == !true", 5, "expected an operand after '==', found '!'"),
+    ("1 == (2)", 5, "expected an operand after '==', found '('"),
+    ("$statusCode == && true", 15, "expected an operand after '==', found '&&'"),
+    ("true && || false", 8, "expected an operand, found '||'"),
+    ("!", 1, "missing operand at the end of the condition"),
+    ("(true", 0, "'(' is never closed"),
+    ("(true false)", 6, "expected ')' or an operator before 'false'"),
+    ("true)", 4, "unmatched ')'"),
+]
+
+
+@pytest.mark.parametrize(("text", "position", "message"), EXACT, ids=[c[0] for c in EXACT])
+def test_error_messages_are_exact(text: str, position: int, message: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_condition(text)
+    assert (info.value.message, info.value.position) == (message, position)
+
+
+def test_nesting_bound_counts_chained_negations() -> None:
+    from arazzo_engine.expressions.parser import MAX_NESTING
+
+    parse_condition("!" * MAX_NESTING + "true")
+    with pytest.raises(ExpressionError, match="nests deeper than") as info:
+        parse_condition("!" * (MAX_NESTING + 1) + "true")
+    assert info.value.position == MAX_NESTING
+    half = MAX_NESTING // 2
+    parse_condition("!(" * half + "true" + ")" * half)
+    with pytest.raises(ExpressionError, match="nests deeper than"):
+        parse_condition("!(" * (half + 1) + "true" + ")" * (half + 1))

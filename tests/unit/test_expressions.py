@@ -756,3 +756,41 @@ def test_references() -> None:
     assert references(parse_expression("$url")) == [parse_expression("$url")]
     assert references(Literal("x")) == []
     assert references("not a node") == []
+
+
+def test_the_expression_language_never_calls_eval() -> None:
+    """Text becomes nodes that the evaluator walks: no eval, exec, compile or __import__."""
+    import ast
+    from pathlib import Path
+
+    import arazzo_engine.expressions as package
+
+    forbidden = {"eval", "exec", "compile", "__import__"}
+    files = sorted(Path(package.__file__).parent.glob("*.py"))
+    assert {f.name for f in files} >= {
+        "lexer.py",
+        "parser.py",
+        "ast.py",
+        "evaluate.py",
+        "pointer.py",
+    }
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else None
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == "builtins"
+                ):
+                    name = func.attr
+                assert name not in forbidden, f"{file.name}:{node.lineno} calls {name}"
+
+
+def test_parser_module_says_why_it_is_built_as_it_is() -> None:
+    from arazzo_engine.expressions import parser
+
+    doc = parser.__doc__ or ""
+    for reason in ("Parse once", "eval", "BINDING_POWER", "position", "hostile"):
+        assert reason in doc, reason

@@ -379,8 +379,8 @@ def test_no_credentials_is_a_clear_auth_error(aws_env: Path) -> None:
     with pytest.raises(AuthError) as info:
         resolve_aws(ECR, AwsSettings(region="us-east-1"))
     message = str(info.value)
-    assert "no AWS credentials found" in message
-    assert "'awsSigV4'" in message and "'ecr'" in message
+    assert message.startswith("no AWS credentials found: set AWS_ACCESS_KEY_ID")
+    assert len(message) < 200
 
 
 def test_missing_profile_is_an_auth_error(aws_env: Path) -> None:
@@ -459,7 +459,10 @@ def test_no_sigv4_scheme() -> None:
 def test_scheme_from_apis_guru_description() -> None:
     path = shared_dir() / "aws-openapi" / "amazonaws.com" / "ecr" / "2015-09-21" / "openapi.json"
     if not path.is_file():
-        pytest.skip(f"APIs-guru ECR description not found at {path}")
+        pytest.skip(
+            f"APIs-guru ECR description not found at {path}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+        )
     scheme = sigv4_scheme(json.loads(path.read_text(encoding="utf-8")))
     assert scheme == SigV4Scheme(signing_name="ecr", service_id="ecr", scheme_name="hmac")
 

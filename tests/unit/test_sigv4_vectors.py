@@ -172,8 +172,8 @@ MISSING = pytest.param(
     None,
     id="suite-missing",
     marks=pytest.mark.skip(
-        reason=f"SigV4 test suite not found at {SUITE} (set ARAZZO_SHARED_DIR to the folder "
-        "holding sigv4-testsuite/)"
+        reason=f"SigV4 test suite not found at {SUITE} (not in this clone: see tests/README.md; "
+        "set ARAZZO_SHARED_DIR to the folder holding sigv4-testsuite/)"
     ),
 )
 
@@ -210,7 +210,10 @@ def signing_token(vector: Vector) -> str | None:
 
 def test_suite_is_complete() -> None:
     if not VECTORS:
-        pytest.skip(f"SigV4 test suite not found at {SUITE}")
+        pytest.skip(
+            f"SigV4 test suite not found at {SUITE}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+        )
     names = [v.name for v in VECTORS]
     assert sum(n.startswith("botocore/") for n in names) == 34
     assert sum(n.startswith("aws-c-auth/") for n in names) == 38
@@ -257,7 +260,10 @@ HTTPX_VECTORS = [v for v in VECTORS if httpx_applicable(v)]
 
 def test_httpx_route_covers_most_vectors() -> None:
     if not VECTORS:
-        pytest.skip(f"SigV4 test suite not found at {SUITE}")
+        pytest.skip(
+            f"SigV4 test suite not found at {SUITE}"
+            " (not in this clone: see tests/README.md, ARAZZO_SHARED_DIR)"
+        )
     # Everything except raw paths httpx re-encodes, the token-after-signing cases, the cases
     # that sign Content-Length and the S3-style ones.
     assert len(HTTPX_VECTORS) >= 50
