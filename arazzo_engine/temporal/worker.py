@@ -14,7 +14,9 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import os
 import signal
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -95,9 +97,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     for module in args.imports:
         importlib.import_module(module)
     asyncio.run(_announced(args.temporal, args.namespace, args.task_queue))
-    from ..cli import _exit
-
-    _exit(0)
+    # skip interpreter teardown: the client's Rust threads can abort a finalising
+    # interpreter (temporalio/sdk-python#300)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def _announced(address: str, namespace: str, task_queue: str) -> None:
