@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from ..auth.sigv4 import AwsSettings
 from ..document.model import Document, load
+from ..errors import ConfigurationError
 
 __all__ = [
     "PREPARE",
@@ -112,10 +113,10 @@ def run_args(
     settings: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The workflow input for a run: ``settings`` are `RunSettings` without secrets (a
-    credential setting raises ValueError: credentials live on the workers)."""
+    credential setting raises ConfigurationError: credentials live on the workers)."""
     refused = sorted(k for k in settings if k in WORKER_SETTINGS and settings[k])
     if refused:
-        raise ValueError(
+        raise ConfigurationError(
             f"{', '.join(refused)}: credentials, certificates and proxies are the workers' own "
             "on Temporal (give them to `arazzo-engine worker`), never a run's input"
         )
@@ -127,7 +128,9 @@ def run_args(
         if key == "aws":
             aws = value
             if aws.access_key_id or aws.secret_access_key or aws.session_token:
-                raise ValueError("AWS keys are the workers' own on Temporal, never a run's input")
+                raise ConfigurationError(
+                    "AWS keys are the workers' own on Temporal, never a run's input"
+                )
             plain["aws"] = {
                 k: v
                 for k, v in (
@@ -139,7 +142,7 @@ def run_args(
             }
             continue
         if key not in names:
-            raise ValueError(f"the setting {key!r} cannot be used on Temporal")
+            raise ConfigurationError(f"the setting {key!r} cannot be used on Temporal")
         plain[names[key]] = value
     text = os.fspath(document)
     uri = text if urlsplit(text).scheme in ("http", "https") else str(Path(text).resolve())
