@@ -1,7 +1,5 @@
 """``python -m arazzo_engine``."""
 
-import sys
+from .cli import _exit, main
 
-from .cli import main
-
-sys.exit(main())
+_exit(main())

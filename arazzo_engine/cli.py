@@ -369,6 +369,173 @@ def _cmd_dry_run(
     return 0
 
 
+def _settings_for_run(args: argparse.Namespace, aws: AwsSettings, observer: Any) -> dict[str, Any]:
+    """The run settings (`RunSettings`) of ``run``'s options, with AWS and an observer."""
+    return {**_run_settings(args), "aws": aws, "observer": observer}
+
+
+def _cmd_batch(
+    args: argparse.Namespace,
+    document: Document,
+    workflow_ids: list[str],
+    per_inputs: dict[str, dict[str, Any]],
+    aws: AwsSettings,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``run --batch``: one run per row (see `arazzo_engine.batch`)."""
+    from .batch import cli_batch
+
+    if len(workflow_ids) != 1:
+        raise UsageError("--batch runs one workflow: name exactly one")
+    if args.report or args.junit or args.har or args.html:
+        raise UsageError(
+            "--batch writes its results with --results: drop --report/--junit/--har/--html"
+        )
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    _check_writable(args.results)
+    workflow_id = workflow_ids[0]
+    if args.temporal:
+        from .temporal import cli as temporal
+
+        return temporal.batch(
+            document,
+            workflow_id,
+            args.batch,
+            per_inputs[workflow_id],
+            _temporal_settings(args, aws),
+            address=args.temporal,
+            namespace=args.namespace,
+            task_queue=args.task_queue,
+            concurrency=args.concurrency,
+            results_path=args.results,
+            out=out,
+            err=err,
+        )
+    return cli_batch(
+        document,
+        workflow_id,
+        args.batch,
+        per_inputs[workflow_id],
+        _settings_for_run(args, aws, None),
+        concurrency=args.concurrency,
+        results_path=args.results,
+        out=out,
+        err=err,
+    )
+
+
+def _temporal_settings(args: argparse.Namespace, aws: AwsSettings) -> dict[str, Any]:
+    """The run settings a run on Temporal may carry (credentials are the workers')."""
+    if args.local_ecr is not None:
+        raise UsageError("--local-ecr starts a server in this process: not with --temporal")
+    settings = _settings_for_run(args, aws, None)
+    given = [k for k in ("auth", "credentials_file", "cert", "verify", "proxy") if settings[k]]
+    if given:
+        raise UsageError(
+            "--auth, --credentials, --cert, --ca-bundle and --proxy are the workers' own on "
+            "Temporal (give them to `arazzo-engine worker`)"
+        )
+    return settings
+
+
+def _print_result(
+    args: argparse.Namespace,
+    document: Document | None,
+    result: RunResult,
+    out: TextIO,
+    as_list: bool = False,
+) -> int:
+    """A finished run's account (or JSON: a list of runs like ``run --json`` when
+    ``as_list``) and reports; the exit code of its verdict."""
+    from .console import Style, format_result, use_colour
+
+    if document is not None:
+        _write_reports(args, document, [result], out)
+    if args.json:
+        shown: Any = [_json_result(result)] if as_list else _json_result(result)
+        print(json.dumps(shown, indent=2, ensure_ascii=False, default=str), file=out)
+    else:
+        style = Style(use_colour(out, getattr(args, "color", "auto")))
+        print(format_result(result, style=style, verbose=getattr(args, "verbose", 0) > 0), file=out)
+    return 0 if result.success else 1
+
+
+def _cmd_temporal_run(
+    args: argparse.Namespace,
+    document: Document,
+    workflow_ids: list[str],
+    per_inputs: dict[str, dict[str, Any]],
+    aws: AwsSettings,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``run --temporal``: start the run on Temporal; wait for it unless ``--detach``."""
+    from .temporal import cli as temporal
+
+    if len(workflow_ids) != 1:
+        raise UsageError("--temporal runs one workflow: name exactly one")
+    workflow_id = workflow_ids[0]
+    run_id, result = temporal.run(
+        document,
+        workflow_id,
+        per_inputs[workflow_id],
+        _temporal_settings(args, aws),
+        address=args.temporal,
+        namespace=args.namespace,
+        task_queue=args.task_queue,
+        detach=args.detach,
+        run_id=args.run_id,
+    )
+    if result is None:
+        print(run_id, file=out)
+        return 0
+    print(f"run {run_id} on Temporal {args.temporal}", file=err)
+    return _print_result(args, document, result, out, as_list=True)
+
+
+def _cmd_result(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``result RUN_ID --temporal``: the result of a run on Temporal (waits for its end)."""
+    from .document.model import load
+    from .temporal import cli as temporal
+
+    _check_writable(args.report, args.junit, args.har, args.html)
+    result = temporal.result(args.run_id, address=args.temporal, namespace=args.namespace)
+    document = load(args.document) if args.document else None
+    if document is None and (args.report or args.junit or args.har or args.html):
+        raise UsageError("reports need the run's document: add --document DOC")
+    return _print_result(args, document, result, out)
+
+
+def _cmd_worker(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``worker --temporal``: run a Temporal worker with this machine's credentials."""
+    from .aws.settings import AwsSettings
+    from .document.loader import load_text
+    from .temporal import cli as temporal
+
+    settings = _auth_options(args)
+    settings["aws"] = AwsSettings(
+        region=args.aws_region, profile=args.aws_profile, endpoint_url=args.aws_endpoint_url
+    )
+    secret_inputs: Any = {}
+    if args.secret_inputs:
+        secret_inputs = load_text(
+            _read_file(args.secret_inputs, "--secret-inputs"), args.secret_inputs
+        ).data
+        if not isinstance(secret_inputs, dict):
+            raise UsageError(f"--secret-inputs {args.secret_inputs}: the file must hold a mapping")
+    return temporal.worker(
+        args.temporal,
+        namespace=args.namespace,
+        task_queue=args.task_queue,
+        settings={k: v for k, v in settings.items() if v is not None},
+        secret_inputs=secret_inputs,
+        imports=args.imports,
+        out=out,
+    )
+
+
 def _check_inputs(
     document: Document, workflow_ids: list[str], per_inputs: Mapping[str, Mapping[str, Any]]
 ) -> None:
@@ -396,7 +563,13 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
         if args.local_ecr is not None:
             raise UsageError("--local-ecr starts a server for a real run: drop --dry-run")
+        if args.batch is not None:
+            raise UsageError("--batch runs the workflow once per row: drop --dry-run")
         return _cmd_dry_run(args, document, workflow_ids, out)
+    if args.batch is None and args.results:
+        raise UsageError("--results writes the rows of --batch: add --batch ROWS")
+    if not args.temporal and (args.detach or args.run_id):
+        raise UsageError("--detach and --run-id are for runs on Temporal: add --temporal")
     _check_writable(args.report, args.junit, args.har, args.html)
     per_inputs = _inputs_for(args, document, workflow_ids)
     reporter = None
@@ -410,26 +583,19 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     results: list[RunResult] = []
     aws = AwsSettings(region=args.aws_region, profile=args.aws_profile)
+    if args.temporal and args.batch is None:
+        return _cmd_temporal_run(args, document, workflow_ids, per_inputs, aws, out, err)
     with contextlib.ExitStack() as stack:
         if args.local_ecr is not None:
             _check_inputs(document, workflow_ids, per_inputs)  # before a 2 s server start
             first = per_inputs[workflow_ids[0]]
             repository = args.local_ecr or str(first.get("repositoryName") or "arazzo/demo")
             aws = stack.enter_context(_local_ecr(repository, args.aws_region, err))
+        if args.batch is not None:
+            return _cmd_batch(args, document, workflow_ids, per_inputs, aws, out, err)
         # one run: a workflow that several others depend on runs once
         results = run_workflows(
-            document,
-            workflow_ids,
-            per_inputs,
-            servers=_servers(args.server),
-            aws=aws,
-            timeout=args.timeout,
-            max_steps=args.max_steps,
-            max_wait=args.max_wait,
-            contract=args.contract,
-            observer=reporter,
-            **_body_limit(args),
-            **_auth_options(args),
+            document, workflow_ids, per_inputs, **_settings_for_run(args, aws, reporter)
         )
     _write_reports(args, document, results, err)
     if args.json:
@@ -676,6 +842,17 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if report.ok else 1
 
 
+def _temporal_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "--temporal",
+        metavar="HOST:PORT",
+        required=required,
+        help="the Temporal server's frontend" + ("" if required else ": run there, durably"),
+    )
+    parser.add_argument("--namespace", default="default", help="Temporal namespace (default)")
+    parser.add_argument("--task-queue", default="arazzo", help="Temporal task queue (arazzo)")
+
+
 def _version() -> str:
     """The installed distribution's version (the package's own when not installed)."""
     from importlib import metadata
@@ -899,6 +1076,38 @@ def _parser() -> argparse.ArgumentParser:
         help="start a local ECR (moto, signatures checked) on 127.0.0.1 for this run and create "
         "REPOSITORY in it (default: the 'repositoryName' input)",
     )
+    run.add_argument(
+        "--batch",
+        metavar="ROWS",
+        help="run the workflow once per row of ROWS (.jsonl: one JSON object per line; .csv: "
+        "a header row of input names; - reads JSON Lines from stdin), each row merged over "
+        "--input/--inputs; prints one JSON line per row in input order",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="with --batch: the most runs at once (8)",
+    )
+    run.add_argument(
+        "--results",
+        metavar="FILE",
+        help="with --batch: write the JSON lines (row, success, outputs, error, failedStep) to "
+        "FILE instead of stdout",
+    )
+    _temporal_options(run)
+    run.add_argument(
+        "--detach",
+        action="store_true",
+        help="with --temporal: print the run id and return (arazzo-engine result RUN_ID later)",
+    )
+    run.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="with --temporal: the run's id (default: a new one); an id already used starts "
+        "nothing new",
+    )
     run.set_defaults(handler=_cmd_run)
 
     mcp = commands.add_parser(
@@ -929,6 +1138,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     _share_options(run, tools, {"input", "inputs"} | _LOAD_OPTIONS)
     tools.set_defaults(handler=_cmd_tools)
+
+    worker = commands.add_parser(
+        "worker", help="run a Temporal worker: it runs workflows started with --temporal"
+    )
+    _temporal_options(worker, required=True)
+    # the run's credential, AWS and TLS options, the same definitions
+    worker_options = {
+        "auth", "credentials", "aws_region", "aws_profile", "ca_bundle", "cert", "key", "proxy",
+    }  # fmt: skip
+    _share_options(run, worker, worker_options)
+    worker.add_argument(
+        "--secret-inputs",
+        metavar="FILE",
+        help="values of secret inputs (format: password / writeOnly), by input name or "
+        "workflowId; they never enter Temporal's history",
+    )
+    worker.add_argument("--aws-endpoint-url", metavar="URL", help="AWS endpoint for SigV4 sources")
+    worker.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (it may register programs of its own)",
+    )
+    worker.set_defaults(handler=_cmd_worker)
+
+    fetch = commands.add_parser("result", help="the result of a run started with --temporal")
+    fetch.add_argument("run_id", metavar="RUN_ID")
+    _temporal_options(fetch, required=True)
+    fetch.add_argument("--document", metavar="DOC", help="the run's document (for --report)")
+    fetch.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    fetch.add_argument("--report", metavar="FILE", help="write the full result as JSON to FILE")
+    fetch.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    fetch.add_argument("--har", metavar="FILE", help="write every HTTP exchange as HAR 1.2")
+    _share_options(run, fetch, {"html"})
+    fetch.set_defaults(handler=_cmd_result)
 
     listing = commands.add_parser("list", help="list the workflows of a document with inputs")
     listing.add_argument("document", help="the Arazzo document (YAML or JSON)")
@@ -1015,8 +1261,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def _exit(code: int) -> None:
+    """End the process with ``code``. After a Temporal client was used, skip interpreter
+    teardown (its Rust threads can abort a finalising interpreter: temporalio/sdk-python#300)."""
+    temporal = sys.modules.get("arazzo_engine.temporal.client")
+    if temporal is not None and getattr(temporal, "CONNECTED", False):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _entry() -> None:  # pragma: no cover - console script shim
-    sys.exit(main())
+    _exit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover
