@@ -24,6 +24,7 @@ from typing import Any
 from temporalio import activity
 
 from ..api import _run_options, runnable_document
+from ..compile.plan import WorkflowPlan
 from ..errors import ArazzoError
 from ..results import RunResult
 from ..run.binding import RunBinding
@@ -95,6 +96,26 @@ def _error(kind: str, message: str) -> dict[str, Any]:
     return {"error": {"kind": kind, "message": message}}
 
 
+def _outside_sandbox(uri: str, workflow_id: str) -> tuple[str, WorkflowPlan]:
+    """The document's digest and the plan of ``workflow_id``.
+
+    On a worker that did not run ``arazzo.prepare`` for this document (a replacement worker
+    replaying a run), the document is loaded and compiled here, inside the workflow task. The
+    loader and the compiler read files (the document, the schema-verdict cache), which the
+    sandbox forbids: they run unrestricted. The result depends on the document alone, and the
+    digest check against what ``arazzo.prepare`` answered keeps the replay deterministic."""
+    from temporalio import workflow
+
+    def load() -> tuple[str, WorkflowPlan]:
+        document, digest = config.document(uri)
+        return digest, document.plan(workflow_id)
+
+    if not workflow.in_workflow():
+        return load()
+    with workflow.unsafe.sandbox_unrestricted():
+        return load()
+
+
 def _start(args: Mapping[str, Any]) -> Generator[Command | ActivityCall, Result | Any, Any]:
     answer = yield ActivityCall(config.PREPARE, dict(args))
     if isinstance(answer, Failure):
@@ -106,7 +127,7 @@ def _start(args: Mapping[str, Any]) -> Generator[Command | ActivityCall, Result 
         return {"error": prepared["error"]}
     workflow_id = str(args["workflowId"])
     try:
-        document, digest = config.document(str(args["document"]))
+        digest, plan = _outside_sandbox(str(args["document"]), workflow_id)
     except (ArazzoError, OSError) as exc:
         return _error("DocumentError", f"a worker cannot load {args['document']}: {exc}")
     if digest != prepared["document"]:
@@ -114,7 +135,6 @@ def _start(args: Mapping[str, Any]) -> Generator[Command | ActivityCall, Result 
             "DocumentError",
             f"{args['document']} differs between workers: give every worker the same document",
         )
-    plan = document.plan(workflow_id)
     given = args.get("settings") or {}
     settings = {config.PLAIN_SETTINGS[k]: v for k, v in given.items() if k in config.PLAIN_SETTINGS}
     contract = str(settings.pop("contract", "off"))

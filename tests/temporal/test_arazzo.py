@@ -117,12 +117,6 @@ def test_a_run_on_temporal_returns_the_in_process_result(
     assert "testcase" in ok.to_junit() and ok.to_har()["log"]["entries"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a replacement worker replaying the run hits a Temporal nondeterminism error "
-    "(TMPRL1100: FailWorkflow where the history has ActivityTaskScheduled) since the run core "
-    "gained produced-secret masking and load options; open in issue 11",
-)
 def test_worker_killed_during_retry_after_the_run_completes_each_request_once(
     temporal_server: DevServer,
 ) -> None:
@@ -257,12 +251,6 @@ def importlib_missing(name: str) -> bool:
     return importlib.util.find_spec(name) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a replacement worker replaying the run hits a Temporal nondeterminism error "
-    "(TMPRL1100: FailWorkflow where the history has ActivityTaskScheduled) since the run core "
-    "gained produced-secret masking and load options; open in issue 11",
-)
 def test_worker_lost_during_a_call_is_a_failed_step_never_a_second_send(
     temporal_server: DevServer, items: ItemsServer
 ) -> None:
