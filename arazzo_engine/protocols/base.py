@@ -43,12 +43,13 @@ class BrokerCredentials:
 
 @dataclass(frozen=True)
 class TlsSettings:
-    """TLS options, as for HTTP: a CA bundle to trust, a client certificate and key."""
+    """TLS options, as for HTTP: a CA bundle to trust, a client certificate and key.
+    Verification is always on (as for HTTP): a CA bundle or a context replaces the trust
+    store, nothing turns checking off."""
 
     ca_bundle: str | None = None
     cert: str | None = None
     key: str | None = None
-    verify: bool = True
     #: a ready SSL context (as ``verify=`` accepts for HTTP): used as it is
     ssl_context: ssl.SSLContext | None = None
 
@@ -60,9 +61,6 @@ class TlsSettings:
             context = ssl.create_default_context(capath=self.ca_bundle)
         else:
             context = ssl.create_default_context(cafile=self.ca_bundle)
-        if not self.verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
         if self.cert:
             context.load_cert_chain(self.cert, self.key)
         return context

@@ -64,11 +64,7 @@ def message_settings(
         tls = TlsSettings(ssl_context=verify)
     elif isinstance(verify, (str, os.PathLike)):
         tls = TlsSettings(ca_bundle=os.fspath(verify))
-    elif verify is False:
-        tls = TlsSettings(verify=False)
     if cert is not None and tls.ssl_context is None:
         pem, key = (cert, None) if isinstance(cert, (str, os.PathLike)) else (cert[0], cert[1])
-        tls = TlsSettings(
-            tls.ca_bundle, os.fspath(pem), None if key is None else os.fspath(key), tls.verify
-        )
+        tls = TlsSettings(tls.ca_bundle, os.fspath(pem), None if key is None else os.fspath(key))
     return {"credentials": credentials, "tls": tls}
