@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from .expressions.pointer import unescape
 from .openapi.description import OpenAPIDescription, Operation
 
 __all__ = ["ContractChecker", "check_response"]
@@ -81,7 +82,7 @@ class ContractChecker:
         """Findings where ``response`` departs from ``operation``; empty when it conforms."""
         path = self.spec
         for part in operation.pointer.lstrip("/").split("/"):
-            path = path // part.replace("~1", "/").replace("~0", "~")
+            path = path // unescape(part)
         content_type = response.headers.get("content-type") or ""
         mimetype = content_type.split(";", 1)[0].strip().lower()
         data = response.content if response.content else None
