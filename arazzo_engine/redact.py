@@ -61,6 +61,11 @@ class Redactor:
         #: Counts the secret values learned; a record masked at an older version is masked
         #: again at the end of the run (a token learned after its step was recorded).
         self.version = 0
+        # Containers found clean (nothing to mask) at `_clean_at`: id -> the container, held
+        # so that its id is not reused. Masking the same body again (its outputs, the trace,
+        # the result) then costs a lookup. Forgotten when a new secret is learned.
+        self._clean: dict[int, Any] = {}
+        self._clean_at = 0
 
     # -- what is secret -------------------------------------------------------------------
 
@@ -123,10 +128,7 @@ class Redactor:
         """``value`` with every known secret value masked."""
         if not self.enabled or not value:
             return value
-        if "@" in value:  # credentials written into a URL: scheme://user:password@host
-            value = _USERINFO.sub(r"\1***:***@", value)
-        pattern = self._regex()
-        return pattern.sub(REDACTED, value) if pattern else value
+        return _mask_text(value, self._regex())
 
     def url(self, url: str) -> str:
         """A URL with its userinfo, secret query parameters and known secret values masked."""
@@ -150,15 +152,51 @@ class Redactor:
         return "; ".join(f"{p.partition('=')[0]}={REDACTED}" for p in pairs)
 
     def value(self, data: Any) -> Any:
-        """A deep copy of JSON-like ``data`` with known secret values masked in strings."""
+        """JSON-like ``data`` with known secret values masked in its strings: a copy where
+        something is masked (mappings become dicts, sequences lists), and ``data`` itself,
+        shared and never mutated, where nothing is."""
         if not self.enabled:
             return data
-        if isinstance(data, str):
+        if self._clean_at != self.version or len(self._clean) > _MAX_CLEAN:
+            self._clean = {}
+            self._clean_at = self.version
+        return self._masked(data, self._regex())
+
+    def decoded(self, text: str, data: Any) -> Any:
+        """`value` of ``data``, which was decoded from ``text`` (a JSON document, or the text
+        itself). Without a backslash in ``text``, every string in ``data`` is a piece of
+        ``text`` as written, so when ``text`` holds no secret and no ``@`` (userinfo), nothing
+        in ``data`` can: it is returned as it is, without a walk."""
+        if not self.enabled:
+            return data
+        if "\\" not in text and "@" not in text:
+            pattern = self._regex()
+            if pattern is None or pattern.search(text) is None:
+                return data
+        return self.value(data)
+
+    def _masked(self, data: Any, pattern: re.Pattern[str] | None) -> Any:
+        kind = type(data)
+        if kind is str:
+            return _mask_text(data, pattern) if data else data
+        if kind in _SCALARS:
+            return data
+        if self._clean.get(id(data)) is data:
+            return data
+        if kind is dict or isinstance(data, Mapping):
+            copied = {k: self._masked(v, pattern) for k, v in data.items()}
+            if kind is dict and all(copied[k] is v for k, v in data.items()):
+                self._clean[id(data)] = data
+                return data
+            return copied
+        if kind is list or kind is tuple or isinstance(data, (list, tuple)):
+            items = [self._masked(v, pattern) for v in data]
+            if kind is list and all(a is b for a, b in zip(items, data, strict=True)):
+                self._clean[id(data)] = data
+                return data
+            return items
+        if isinstance(data, str):  # a str subclass
             return self.text(data)
-        if isinstance(data, Mapping):
-            return {k: self.value(v) for k, v in data.items()}
-        if isinstance(data, (list, tuple)):
-            return [self.value(v) for v in data]
         return data
 
     @contextmanager
@@ -183,6 +221,16 @@ class Redactor:
             _uninstall()
             _CURRENT.reset(token)
 
+
+def _mask_text(value: str, pattern: re.Pattern[str] | None) -> str:
+    if "@" in value:  # credentials written into a URL: scheme://user:password@host
+        value = _USERINFO.sub(r"\1***:***@", value)
+    return pattern.sub(REDACTED, value) if pattern is not None else value
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+#: The most clean containers a redactor remembers (see `Redactor.value`).
+_MAX_CLEAN = 100_000
 
 #: The redactors of the runs active in this context (a nested run adds its own).
 _CURRENT: contextvars.ContextVar[tuple[Redactor, ...]] = contextvars.ContextVar(

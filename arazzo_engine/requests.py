@@ -9,6 +9,7 @@ its headers afterwards), so the bytes signed are the bytes sent.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -497,6 +498,9 @@ def build_request(
     )
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _check_url(url: str) -> None:
     """Refuse a URL no HTTP client can send: no http(s) scheme or host, a bad port, control
     characters."""
@@ -512,7 +516,7 @@ def _check_url(url: str) -> None:
         problem = "no host"
     elif port is not None and not 0 <= port <= 65535:
         problem = f"port {port} is out of range"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in url):
+    elif _CONTROL.search(url):
         problem = "it contains a control character"
     if problem:
         raise RequestBuildError(f"invalid request URL {url!r}: {problem}")

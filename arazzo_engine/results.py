@@ -37,13 +37,19 @@ RECORDED_BODY_LIMIT = 1024 * 1024
 
 
 def _recorded_body(
-    content: bytes, content_type: str | None, redactor: Redactor | None = None
+    content: bytes,
+    content_type: str | None,
+    redactor: Redactor | None = None,
+    decoded: tuple[Any] | None = None,
 ) -> Any:
-    """The body as a result keeps it: decoded, or its first bytes as text when it is large.
-    Secrets are masked before the cut, so a secret across the cut is never half shown."""
+    """The body as a result keeps it: decoded (``decoded``, when the caller has decoded it
+    already), or its first bytes as text when it is large. Secrets are masked before the cut,
+    so a secret across the cut is never half shown."""
     if len(content) <= RECORDED_BODY_LIMIT:
-        body = decode_body(content, content_type)
-        return redactor.value(body) if redactor is not None else body
+        body = decoded[0] if decoded is not None else decode_body(content, content_type)
+        if redactor is None or body is None:
+            return body
+        return redactor.decoded(content.decode("utf-8", "replace"), body)
     text = content.decode("utf-8", "replace")
     if redactor is not None:
         text = redactor.text(text)
@@ -110,15 +116,21 @@ class RecordedResponse:
     body: Any
 
     @classmethod
-    def from_reply(cls, reply: HttpReply, redactor: Redactor | None = None) -> RecordedResponse:
+    def from_reply(
+        cls,
+        reply: HttpReply,
+        redactor: Redactor | None = None,
+        decoded: tuple[Any] | None = None,
+    ) -> RecordedResponse:
         """Record a response, redacted (``Set-Cookie`` values and known secret values echoed
-        in the body masked; nothing when ``redactor`` is disabled)."""
+        in the body masked; nothing when ``redactor`` is disabled). ``decoded`` is the body
+        as `decode_body` reads it, when the caller has it (it is not decoded twice)."""
         if redactor is not None:
             # a cookie the server sets is a credential (a session): mask its value everywhere
             for name, value in reply.headers:
                 if name.lower() == "set-cookie":
                     redactor.add_value(value.partition("=")[2].split(";", 1)[0].strip())
-        body = _recorded_body(reply.body, _content_type(reply.headers), redactor)
+        body = _recorded_body(reply.body, _content_type(reply.headers), redactor, decoded)
         return cls(reply.status, redact_headers(reply.headers, redactor=redactor), body)
 
     def to_dict(self) -> dict[str, Any]:

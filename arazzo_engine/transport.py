@@ -30,6 +30,7 @@ import os
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ __all__ = [
     "TransportOptions",
     "deadline",
     "install_deadlines",
+    "is_own_client",
     "make_async_client",
     "make_client",
     "shared_async_client",
@@ -165,7 +167,19 @@ def make_client(options: TransportOptions) -> httpx.Client:
     except ValueError as exc:  # httpx's word for a proxy URL it cannot use
         raise TransportError(f"cannot set up the HTTP client: {exc}") from None
     install_deadlines(client)
+    _own_clients.add(client)
     return client
+
+
+#: The clients `make_client` made: nothing but the engine sends with them (no event hooks, no
+#: redirects, no cookies of their own), so the sync driver may hand their requests straight to
+#: the transport each URL is routed to (see `is_own_client`).
+_own_clients: weakref.WeakSet[httpx.Client] = weakref.WeakSet()
+
+
+def is_own_client(client: httpx.Client) -> bool:
+    """Whether ``client`` was made by `make_client` (not given by a caller)."""
+    return client in _own_clients
 
 
 def install_deadlines(client: httpx.Client) -> None:

@@ -263,15 +263,26 @@ class CredentialStore:
                             str(key) if key else None,
                             str(password) if password else None,
                         )
-        for name in list(self.environ):  # names first: reading every value costs more
-            if not (name.startswith("ARAZZO_AUTH_") and name.endswith("_CERT")):
-                continue
+        for name in _cert_variables(self.environ):
             value = self.environ.get(name)
             if value:
                 key = self.environ.get(name[: -len("CERT")] + "KEY")
                 password = self.environ.get(name[: -len("CERT")] + "KEY_PASSWORD")
                 return value, key, password
         return None
+
+
+def _cert_variables(environ: Mapping[str, str]) -> list[str]:
+    """The names of the ``ARAZZO_AUTH_*_CERT`` variables, in order. Run at every run's start:
+    the process environment's undecoded names are filtered before anything is decoded."""
+    raw = getattr(environ, "_data", None) if environ is os.environ else None
+    if isinstance(raw, dict) and os.name != "nt":
+        return [
+            os.fsdecode(name)
+            for name in raw
+            if name.startswith(b"ARAZZO_AUTH_") and name.endswith(b"_CERT")
+        ]
+    return [n for n in environ if n.startswith("ARAZZO_AUTH_") and n.endswith("_CERT")]
 
 
 def _walk_credentials(table: Mapping[str, Any]) -> list[Any]:

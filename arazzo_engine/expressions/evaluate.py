@@ -332,7 +332,9 @@ class _ConditionEvaluator:
     def __init__(self, condition: Condition, ctx: ExpressionContext) -> None:
         self.text = condition.text
         self.ctx = ctx
-        self.values: dict[ExpressionOperand, Any] = {}
+        # by the operand node's identity (the parsed condition holds its nodes): hashing a
+        # node would hash its whole expression every time
+        self.values: dict[int, Any] = {}
 
     def resolve(self, node: ExpressionOperand) -> Any:
         value = evaluate_expression(node.expression, self.ctx)
@@ -340,15 +342,20 @@ class _ConditionEvaluator:
             value = resolve_pointer(value, [str(step) for step in node.path])
         return value
 
+    def operand(self, node: ExpressionOperand) -> Any:
+        """The operand's value, or an `UnresolvedOperand` saying why there is none (once)."""
+        key = id(node)
+        if key not in self.values:
+            try:
+                self.values[key] = self.resolve(node)
+            except Unresolved as exc:
+                self.values[key] = UnresolvedOperand(exc.reason)
+        return self.values[key]
+
     def value(self, node: LiteralOperand | ExpressionOperand) -> Any:
         if isinstance(node, LiteralOperand):
             return node.value
-        if node not in self.values:
-            try:
-                self.values[node] = self.resolve(node)
-            except Unresolved as exc:
-                self.values[node] = UnresolvedOperand(exc.reason)
-        value = self.values[node]
+        value = self.operand(node)
         if isinstance(value, UnresolvedOperand):
             raise _Undefined(f"{node.text} could not be resolved: {value.reason}")
         return value
@@ -410,12 +417,7 @@ class _ConditionEvaluator:
         for operand in condition_operands(node):
             if operand.text in operands:
                 continue
-            if operand not in self.values:
-                try:
-                    self.values[operand] = self.resolve(operand)
-                except Unresolved as exc:
-                    self.values[operand] = UnresolvedOperand(exc.reason)
-            operands[operand.text] = self.values[operand]
+            operands[operand.text] = self.operand(operand)
         return ConditionResult(passed, reason, tuple(operands.items()))
 
 

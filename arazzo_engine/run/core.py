@@ -380,13 +380,10 @@ class _Runner:
         exchange.sent = reply.sent
         exchange.response = reply
         state.last_exchange = exchange
-        recorder.answered(reply)
+        body = exchange.response_body()  # parsed once: for the record and the expressions
+        recorder.answered(reply, body)
         content_type = next((v for k, v in reply.headers if k.lower() == "content-type"), None)
-        if (
-            reply.body
-            and is_json_media_type(content_type)
-            and isinstance(exchange.response_body(), str)
-        ):
+        if reply.body and is_json_media_type(content_type) and isinstance(body, str):
             self.warnings.append(
                 f"step {step.step_id!r}: the response says {content_type} but its body is not "
                 "valid JSON; expressions read it as text"
@@ -394,7 +391,7 @@ class _Runner:
         recorder.judge(
             ctx,
             lambda: 200 <= reply.status < 300,
-            error_summary(reply.status, reply.body, content_type),
+            lambda: error_summary(reply.status, reply.body, content_type),
         )
         return ctx
 
@@ -426,7 +423,9 @@ class _Runner:
         # last HTTP exchange (the official pet-coupons example checks $statusCode there).
         state.last_exchange = sub.last_exchange
         ctx = StepContext(self.memory, state, sub.last_exchange, sub_outputs=sub.outputs or {})
-        recorder.judge(ctx, lambda: bool(sub.success), f"workflow {target.workflow_id!r} failed")
+        recorder.judge(
+            ctx, lambda: bool(sub.success), lambda: f"workflow {target.workflow_id!r} failed"
+        )
         return ctx
 
 

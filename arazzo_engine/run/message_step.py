@@ -136,7 +136,7 @@ def message_step(
         if sent.failure is not None:
             recorder.fail(f"the broker did not take the message: {sent.failure}")
             return
-        recorder.judge(ctx, lambda: True, "")
+        recorder.judge(ctx, lambda: True, str)
         return
     if step.step_id in found.failed:
         recorder.fail(found.failed[step.step_id])
@@ -162,4 +162,4 @@ def message_step(
         recorder.fail(got.failure or "no message")
         return
     ctx.message = got.message
-    recorder.judge(ctx, lambda: True, "")
+    recorder.judge(ctx, lambda: True, str)

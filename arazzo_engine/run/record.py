@@ -17,6 +17,8 @@ from .context import StepContext
 
 __all__ = ["StepRecorder"]
 
+_UNPARSED: Any = object()
+
 
 class StepRecorder:
     """Builds the record of one execution of one step. ``started_at`` is the time the core
@@ -85,11 +87,14 @@ class StepRecorder:
         self._recorded_at = self.redactor.version
         self.result.error = reason
 
-    def answered(self, reply: HttpReply) -> None:
-        """The request and its response (the credentials sent are learned as secrets)."""
+    def answered(self, reply: HttpReply, body: Any = _UNPARSED) -> None:
+        """The request and its response (the credentials sent are learned as secrets).
+        ``body`` is the response body already decoded (`decode_body`), when the caller has it."""
         self.redactor.add_sent_headers(reply.sent.headers)
         self.result.request = RecordedRequest.from_sent(reply.sent, self.redactor)
-        self.result.response = RecordedResponse.from_reply(reply, self.redactor)
+        self.result.response = RecordedResponse.from_reply(
+            reply, self.redactor, None if body is _UNPARSED else (body,)
+        )
         self.result.status_code = reply.status
         self._recorded_at = self.redactor.version
 
@@ -101,9 +106,13 @@ class StepRecorder:
             self.result.error = f"contract check failed: {findings[0]}"
 
     def judge(
-        self, ctx: StepContext, default_success: Callable[[], bool], failure_detail: str
+        self,
+        ctx: StepContext,
+        default_success: Callable[[], bool],
+        failure_detail: Callable[[], str],
     ) -> None:
-        """Check the success criteria (or the default rule) and evaluate the outputs."""
+        """Check the success criteria (or the default rule) and evaluate the outputs.
+        ``failure_detail`` says what went wrong (read only when the step failed)."""
         step, record = self.step, self.result
         if step.success_criteria:
             outcomes: list[CriterionOutcome] = [check(c, ctx) for c in step.success_criteria]
@@ -115,17 +124,18 @@ class StepRecorder:
                 if failed.reason:
                     record.error += f": {failed.reason}"
                 record.error += (
-                    f"; {failure_detail}"
+                    f"; {failure_detail()}"
                     if record.status_code is not None and record.status_code >= 300
                     else ""
                 )
         else:
             record.success = bool(default_success())
             if not record.success:
+                detail = failure_detail()
                 record.error = (
-                    f"{failure_detail} (no successCriteria: a 2xx status is success)"
+                    f"{detail} (no successCriteria: a 2xx status is success)"
                     if record.status_code is not None
-                    else failure_detail
+                    else detail
                 )
         self.trace(list(step.outputs.values()), ctx)
         for name, value in step.outputs.items():
