@@ -271,9 +271,31 @@ def sign_request(
     ``timestamp`` is the signing time (a naive datetime is taken as UTC).
     """
     parts = urlsplit(url)
-    signed_url = urlunsplit(
-        (parts.scheme, parts.netloc, parts.path or "/", _canonical_query(parts.query), "")
+    return _sign(
+        method,
+        (parts.scheme, parts.netloc, parts.path, parts.query),
+        headers,
+        body,
+        credentials,
+        signing_name,
+        region,
+        timestamp,
     )
+
+
+def _sign(
+    method: str,
+    parts: tuple[str, str, str, str],
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    credentials: FrozenCredentials,
+    signing_name: str,
+    region: str,
+    timestamp: datetime,
+) -> SigV4Signature:
+    """`sign_request` of a URL given as (scheme, netloc, path, query)."""
+    scheme, netloc, path, query = parts
+    signed_url = urlunsplit((scheme, netloc, path or "/", _canonical_query(query), ""))
     import botocore.auth  # here: importing this module must not load botocore
     import botocore.awsrequest
 
@@ -297,7 +319,8 @@ def sign_request(
     canonical_request: str = signer.canonical_request(aws_request)
     string_to_sign: str = signer.string_to_sign(aws_request, canonical_request)
     signature: str = signer.signature(string_to_sign, aws_request)
-    signed_headers: str = signer.signed_headers(signer.headers_to_sign(aws_request))
+    # the canonical request's second-to-last line lists the signed headers (SigV4's layout)
+    signed_headers = canonical_request.rsplit("\n", 2)[1]
     authorization = (
         f"AWS4-HMAC-SHA256 Credential={signer.scope(aws_request)}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"
@@ -384,29 +407,26 @@ class SigV4Auth(httpx.Auth):
                     f"header {name!r} is not UTF-8 text and cannot be signed with SigV4"
                 ) from None
             headers.append((name, value))
-        path = request.url.raw_path.partition(b"?")[0].decode("ascii")
-        url = urlunsplit(
-            (
-                request.url.scheme,
-                request.url.netloc.decode("ascii"),
-                path,
-                request.url.query.decode("ascii"),
-                "",
-            )
-        )
-        signature = sign_request(
+        url = request.url
+        query = url.query.decode("ascii")
+        signature = _sign(
             request.method,
-            url,
+            (
+                url.scheme,
+                url.netloc.decode("ascii"),
+                url.raw_path.partition(b"?")[0].decode("ascii"),
+                query,
+            ),
             headers,
             request.content,
-            credentials=credentials,
-            signing_name=self.signing_name,
-            region=self.region,
-            timestamp=(self._clock or _utc_now)(),
+            credentials,
+            self.signing_name,
+            self.region,
+            (self._clock or _utc_now)(),
         )
-        new_query = urlsplit(signature.url).query
-        if new_query.encode("ascii") != request.url.query:
-            request.url = request.url.copy_with(query=new_query.encode("ascii") or None)
+        new_query = signature.url.partition("?")[2]
+        if new_query != query:
+            request.url = url.copy_with(query=new_query.encode("ascii") or None)
         # Replace (never duplicate) the headers the signature provides.
         for name, value in signature.headers:
             if name in request.headers:

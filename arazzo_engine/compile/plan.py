@@ -127,3 +127,6 @@ class WorkflowPlan:
     failure_actions: tuple[ActionPlan, ...]
     depends_on: tuple[tuple[Document, str], ...]
     step_index: Mapping[str, int] = field(default_factory=dict)
+    #: Facts derived from the plan alone, computed on first use and kept with it (for
+    #: example its secret outputs); never the state of a run.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

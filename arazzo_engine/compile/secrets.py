@@ -119,7 +119,18 @@ def secret_outputs(
 ) -> dict[str, frozenset[str]]:
     """The secret outputs of each step of ``plan`` (stepId -> output names), by the rule of
     this module; steps with none are left out. ``workflow_outputs`` are outputs of ``plan``
-    a caller treats as secret (see `called_outputs`)."""
+    a caller treats as secret (see `called_outputs`). Computed once per plan and set of
+    ``workflow_outputs`` (kept in ``plan.memo``); do not change the answer."""
+    key = ("secret_outputs", frozenset(workflow_outputs))
+    known: dict[str, frozenset[str]] | None = plan.memo.get(key)
+    if known is None:
+        known = plan.memo[key] = _secret_outputs(plan, key[1])
+    return known
+
+
+def _secret_outputs(
+    plan: WorkflowPlan, workflow_outputs: frozenset[str]
+) -> dict[str, frozenset[str]]:
     found: set[tuple[str, str]] = set()
     for value in _sinks(plan):
         found |= _read_outputs(value)

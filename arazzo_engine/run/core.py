@@ -290,7 +290,8 @@ class _Runner:
     def step(
         self, plan: WorkflowPlan, step: StepPlan, state: WorkflowState, attempt: int, depth: int
     ) -> Generator[Command, Result, tuple[StepResult, StepContext]]:
-        self.emit(StepStarted(plan.workflow_id, step.step_id, step.target, attempt, depth))
+        if self.options.observer is not None:
+            self.emit(StepStarted(plan.workflow_id, step.step_id, step.target, attempt, depth))
         started = yield from _now(step.step_id)
         key = (plan.document.uri, plan.workflow_id)
         if key not in self.secrets:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..criteria import CriterionOutcome, check, computed_references, evaluate
 from ..document.plan import StepPlan, WorkflowPlan
-from ..expressions import Unresolved, UnresolvedOperand, evaluate_expression
+from ..expressions import Expression, Unresolved, UnresolvedOperand, evaluate_expression
 from ..redact import Redactor, strings_of
 from ..results import RecordedRequest, RecordedResponse, StepResult, redact_exchange, redact_step
 from .commands import HttpReply, SentRequest
@@ -137,8 +137,17 @@ class StepRecorder:
                     if record.status_code is not None
                     else detail
                 )
-        self.trace(list(step.outputs.values()), ctx)
         for name, value in step.outputs.items():
+            if isinstance(value, Expression):  # one expression: its trace entry is the output
+                try:
+                    record.outputs[name] = found = evaluate_expression(value.expression, ctx)
+                except Unresolved as exc:
+                    self.result.trace.append((value.expression.text, UnresolvedOperand(exc.reason)))
+                    self.warnings.append(f"step {step.step_id!r} output {name!r}: {exc.reason}")
+                else:
+                    self.result.trace.append((value.expression.text, found))
+                continue
+            self.trace([value], ctx)
             try:
                 record.outputs[name] = evaluate(value, ctx)
             except Unresolved as exc:
