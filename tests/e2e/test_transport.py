@@ -164,7 +164,7 @@ class _Proxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                upstream = httpx.get(self.path)
+                upstream = httpx.get(self.path, trust_env=False)  # never itself
                 self.send_response(upstream.status_code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(upstream.content)))
@@ -191,6 +191,29 @@ def test_requests_go_through_a_proxy(server: AuthServer) -> None:
         assert "px-secret-99" not in repr(result.to_dict())
         refused = run_workflow(DOC, "public", server_variables=_vars(server), proxy=proxy.url)
         assert not refused.success and refused.steps[0].status_code == 407
+    finally:
+        proxy.close()
+
+
+def test_proxy_from_the_environment_routes_each_request(
+    server: AuthServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared client's requests go to the transport their URL is routed to (the sync
+    driver hands them to it itself): HTTP_PROXY sends them through the proxy, NO_PROXY not."""
+    proxy = _Proxy()
+    try:
+        for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.delenv(name.upper(), raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://px:px-secret-99@"))
+        result = run_workflow(DOC, "public", server_variables=_vars(server))
+        assert result.success, result.error
+        assert proxy.seen == [(f"{server.url}/public", "Basic cHg6cHgtc2VjcmV0LTk5")]
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = run_workflow(DOC, "public", server_variables=_vars(server))
+        assert direct.success, direct.error
+        assert len(proxy.seen) == 1  # not through the proxy this time
+        assert len(server.requests_to("/public")) == 2
     finally:
         proxy.close()
 
