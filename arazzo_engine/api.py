@@ -217,9 +217,9 @@ def _start(
     any request."""
     plan = runnable_document(spec, workflow_id).plan(workflow_id)
     options, redactor, transport = _run_options(function, settings, has_client)
-    check_inputs(plan, inputs, options)
+    checked = check_inputs(plan, inputs, options)
     prepared = bind(plan, options)
-    run = execute(plan, inputs, options, binding=prepared.binding)
+    run = execute(plan, checked, options, binding=prepared.binding, checked=True)
     return run, prepared.auth, redactor, transport, _messages(plan, options, transport)
 
 

@@ -171,14 +171,15 @@ def make_client(options: TransportOptions) -> httpx.Client:
     return client
 
 
-#: The clients `make_client` made: nothing but the engine sends with them (no event hooks, no
-#: redirects, no cookies of their own), so the sync driver may hand their requests straight to
-#: the transport each URL is routed to (see `is_own_client`).
-_own_clients: weakref.WeakSet[httpx.Client] = weakref.WeakSet()
+#: The clients `make_client` and `make_async_client` made: nothing but the engine sends with
+#: them (no event hooks, no redirects, no cookies of their own), so the drivers may hand their
+#: requests straight to the transport each URL is routed to (see `is_own_client`).
+_own_clients: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
 
 
-def is_own_client(client: httpx.Client) -> bool:
-    """Whether ``client`` was made by `make_client` (not given by a caller)."""
+def is_own_client(client: httpx.Client | httpx.AsyncClient) -> bool:
+    """Whether ``client`` was made by `make_client` or `make_async_client` (not given by a
+    caller)."""
     return client in _own_clients
 
 
@@ -300,9 +301,11 @@ def _install_deadlines(transports: Iterable[Any]) -> None:
 def make_async_client(options: TransportOptions) -> httpx.AsyncClient:
     """An asynchronous client for one run."""
     try:
-        return httpx.AsyncClient(transport=options.async_transport, **_client_kwargs(options))
+        client = httpx.AsyncClient(transport=options.async_transport, **_client_kwargs(options))
     except ValueError as exc:
         raise TransportError(f"cannot set up the HTTP client: {exc}") from None
+    _own_clients.add(client)
+    return client
 
 
 # -- pooled clients shared across runs ---------------------------------------------------------

@@ -503,10 +503,13 @@ def execute(
     options: RunOptions,
     memory: RunMemory | None = None,
     binding: RunBinding | None = None,
+    *,
+    checked: bool = False,
 ) -> Generator[Command, Result, RunResult]:
     """Run a workflow as a generator of commands (`HttpExchange`, `Wait`, `Now`), sent back
     results (`HttpReply` / `Failure`, `Time`). Raises InputError before the first command when
-    the inputs are invalid.
+    the inputs are invalid; ``checked`` says they are what `check_inputs` returned (validated,
+    defaults filled in), and are not validated again.
 
     ``binding`` is the run's binding (see
     [`arazzo_engine.run.setup.bind`][arazzo_engine.run.setup.bind]); an operation step not in
@@ -519,7 +522,7 @@ def execute(
         runner.memory = memory
     secret_inputs = learn_secret_inputs(plan, raw_inputs, runner.redactor)
     try:
-        given = runner.validate_inputs(plan, raw_inputs)
+        given = raw_inputs if checked else runner.validate_inputs(plan, raw_inputs)
     except InputError as exc:
         if not runner.redactor.enabled:
             raise

@@ -44,7 +44,14 @@ from .commands import (
     Wait,
 )
 
-__all__ = ["ReplayMismatch", "drive_async", "drive_replay", "drive_sync"]
+__all__ = [
+    "BodyTooLarge",
+    "ReplayMismatch",
+    "drive_async",
+    "drive_replay",
+    "drive_sync",
+    "read_body_async",
+]
 
 Run = Generator[Command, Result, RunResult]
 
@@ -53,8 +60,8 @@ class ReplayMismatch(ArazzoError):
     """A replayed run asked for something the recording does not answer."""
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """A response body is larger than the limit it was read with (after decoding)."""
 
 
 class _TotalTimeout(Exception):
@@ -156,7 +163,7 @@ def _failure(
     if isinstance(exc, (httpx.TimeoutException, _TotalTimeout)):
         kind = "the whole exchange" if isinstance(exc, _TotalTimeout) else type(exc).__name__
         reason = f"timed out after {command.timeout:g} s ({kind})"
-    elif isinstance(exc, _BodyTooLarge):
+    elif isinstance(exc, BodyTooLarge):
         return Failure(_too_large(command), at, elapsed, sent)
     elif isinstance(exc, ArazzoError):  # the auth flow could not produce the request
         return Failure(f"request not sent: {exc}", at, elapsed, sent)
@@ -215,8 +222,8 @@ def _encoding(response: httpx.Response) -> str | None:
 class _Body:
     """Collects a body, at most ``max_body`` bytes after decoding."""
 
-    def __init__(self, command: HttpExchange, response: httpx.Response) -> None:
-        self.limit = command.max_body
+    def __init__(self, limit: int | None, response: httpx.Response) -> None:
+        self.limit = limit
         self.parts: list[bytes] = []
         self.size = 0
         coding = _encoding(response)
@@ -232,7 +239,7 @@ class _Body:
         for piece in pieces:
             self.size += len(piece)
             if self.limit is not None and self.size > self.limit:
-                raise _BodyTooLarge
+                raise BodyTooLarge
             self.parts.append(piece)
 
     def done(self) -> bytes:
@@ -243,13 +250,13 @@ class _Body:
     def add_tail(self, piece: bytes) -> None:
         self.size += len(piece)
         if self.limit is not None and self.size > self.limit:
-            raise _BodyTooLarge
+            raise BodyTooLarge
         self.parts.append(piece)
 
 
 def _collect(response: httpx.Response, command: HttpExchange, stop_at: float) -> bytes:
     """The body, at most ``max_body`` bytes, within the deadline (checked per chunk)."""
-    body = _Body(command, response)
+    body = _Body(command.max_body, response)
     for chunk in response.iter_raw() if body.own else response.iter_bytes():
         body.add(chunk)
         if time.monotonic() > stop_at:
@@ -315,7 +322,7 @@ def _exchange_sync(
                 response.close()
         jar.extract(response)
         return _reply(response, body, at, time.monotonic() - start)
-    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, _BodyTooLarge, _TotalTimeout) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, BodyTooLarge, _TotalTimeout) as exc:
         return _failure(command, exc, at, time.monotonic() - start, request)
 
 
@@ -381,12 +388,46 @@ def drive_sync(
             broker.close()
 
 
-async def _collect_async(response: httpx.Response, command: HttpExchange) -> bytes:
-    body = _Body(command, response)
+async def read_body_async(response: httpx.Response, max_body: int | None) -> bytes:
+    """Read a streamed response's body: at most ``max_body`` bytes after decoding, gzip and
+    deflate inflated in bounded pieces (a compression bomb stops at the limit); raises
+    `BodyTooLarge` beyond it. The drivers' reader, for others that send (Temporal
+    activities)."""
+    body = _Body(max_body, response)
     chunks: AsyncIterator[bytes] = response.aiter_raw() if body.own else response.aiter_bytes()
     async for chunk in chunks:
         body.add(chunk)
     return body.done()
+
+
+async def _send_direct_async(
+    client: httpx.AsyncClient, request: httpx.Request, auth: httpx.Auth | None
+) -> httpx.Response:
+    """`_send_direct` for an async client the engine made."""
+    if auth is None:
+        return await _send_one_async(client, request)
+    flow = auth.async_auth_flow(request)
+    try:
+        request = await flow.__anext__()
+        while True:
+            response = await _send_one_async(client, request)
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
+            except BaseException:
+                await response.aclose()
+                raise
+            await response.aread()
+            await response.aclose()
+    finally:
+        await flow.aclose()
+
+
+async def _send_one_async(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    response = await client._transport_for_url(request.url).handle_async_request(request)
+    response.request = request
+    return response
 
 
 async def _exchange_async(
@@ -401,10 +442,16 @@ async def _exchange_async(
     async def exchange() -> HttpReply:
         request = _request(command, jar)
         sent.append(request)
-        response = await client.send(request, auth=_auth(command, table), stream=True)
+        flow = _auth(command, table)
+        if is_own_client(client):
+            response = await _send_direct_async(
+                client, request, None if isinstance(flow, httpx._client.UseClientDefault) else flow
+            )
+        else:
+            response = await client.send(request, auth=flow, stream=True)
         try:
             sent.append(response.request)
-            body = await _collect_async(response, command)
+            body = await read_body_async(response, command.max_body)
         finally:
             await response.aclose()
         jar.extract(response)
@@ -415,7 +462,7 @@ async def _exchange_async(
             return await asyncio.wait_for(exchange(), command.timeout)
         except asyncio.TimeoutError:
             raise _TotalTimeout from None
-    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, _BodyTooLarge, _TotalTimeout) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, BodyTooLarge, _TotalTimeout) as exc:
         return _failure(command, exc, at, time.monotonic() - start, sent[-1] if sent else None)
 
 

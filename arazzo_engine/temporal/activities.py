@@ -35,7 +35,7 @@ from temporalio import activity
 from ..errors import ArazzoError
 from ..redact import REDACTED, SECRET_HEADERS, redact_headers
 from ..run.commands import Failure, HttpExchange, HttpReply, SentRequest
-from ..run.drivers import _BodyTooLarge, _collect_async
+from ..run.drivers import BodyTooLarge, read_body_async
 from ..transport import Timeouts
 from . import programs
 from .wire import exchange_from_wire, result_to_wire
@@ -237,7 +237,7 @@ class HttpExchanger:
                 body = await asyncio.wait_for(
                     # the drivers' reader: at most ``limit`` bytes, gzip/deflate inflated in
                     # bounded pieces (a compression bomb stops at the limit)
-                    _collect_async(response, dataclasses.replace(command, max_body=limit)),
+                    read_body_async(response, limit),
                     max(0.0, start + command.timeout - time.monotonic()),
                 )
             finally:
@@ -247,7 +247,7 @@ class HttpExchanger:
             ArazzoError,
             LookupError,
             asyncio.TimeoutError,
-            _BodyTooLarge,
+            BodyTooLarge,
         ) as exc:
             elapsed = time.monotonic() - start
             failure = self._failure(command, exc, at, elapsed, before, final, limit, secret_values)
@@ -297,7 +297,7 @@ class HttpExchanger:
         if final is not None:
             names, query, _ = _added_secrets(original, final)
             sent = self._sent(final, names, query, secrets)
-        if isinstance(exc, _BodyTooLarge) and limit < self.max_payload:  # the step's own limit
+        if isinstance(exc, BodyTooLarge) and limit < self.max_payload:  # the step's own limit
             return Failure(
                 f"the response body of {command.url} is larger than {limit} bytes "
                 "(decompressed): the step fails (raise max_body / --max-body to read it)",
@@ -305,7 +305,7 @@ class HttpExchanger:
                 elapsed,
                 sent,
             )
-        if isinstance(exc, _BodyTooLarge):
+        if isinstance(exc, BodyTooLarge):
             return Failure(
                 f"the response body of {command.url} is larger than {limit} bytes, the most an "
                 "exchange on Temporal may answer (its history payload limit): the step fails",
