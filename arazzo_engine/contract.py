@@ -223,11 +223,19 @@ class ContractChecker:
     """
 
     def __init__(self, description: OpenAPIDescription) -> None:
-        self.description = description
+        # held weakly: the checker is cached under its description (`checker_for`), which a
+        # strong reference from here would keep alive for ever
+        self._description = weakref.ref(description)
+        self.data: Mapping[str, Any] = description.data
         self.base_uri = _base_uri(description)
         self._lock = threading.Lock()
         self._compiler: tuple[type[Validator], Registry[Any], FormatChecker] | None = None
         self._validators: dict[str, Validator] = {}
+
+    @property
+    def description(self) -> OpenAPIDescription | None:
+        """The description checked against (``None`` once it is gone)."""
+        return self._description()
 
     # -- the description --------------------------------------------------------------------
 
@@ -241,7 +249,7 @@ class ContractChecker:
             seen.add(ref)
             pointer = unquote(ref[1:])
             try:
-                node = walk_pointer(self.description.data, pointer)
+                node = walk_pointer(self.data, pointer)
             except KeyError:
                 raise _Unchecked(f"the reference {ref!r} does not resolve") from None
         return _Entry(node, pointer)
@@ -279,7 +287,7 @@ class ContractChecker:
             found = self._validators.get(pointer)
             if found is None:
                 if self._compiler is None:
-                    self._compiler = _dialect(self.description.data, self.base_uri)
+                    self._compiler = _dialect(self.data, self.base_uri)
                 cls, registry, formats = self._compiler
                 ref = self.base_uri + "#" + quote(pointer, safe="/~!$&'()*+,;=:@")
                 found = cls({"$ref": ref}, registry=registry, format_checker=formats)

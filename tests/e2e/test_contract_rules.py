@@ -6,13 +6,16 @@ findings that never quote a value of the body."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Sequence
 
 from arazzo_engine import RunResult, run_workflow
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
 from tests.support.http_server import Reply, ScriptedServer
 
 DOC = DATA / "contract" / "rules.arazzo.yaml"
+SHOP = ROOT / "tests" / "cli" / "data" / "shop.arazzo.yaml"
 
 
 def _run(server: ScriptedServer, workflow: str) -> RunResult:
@@ -158,3 +161,56 @@ def test_openapi_30_schemas(server: ScriptedServer) -> None:
             "body size: fails format 'int32'",
         ],
     }
+
+
+# --- what a check imports ------------------------------------------------------------------
+
+_RUN = """
+import json, sys
+from arazzo_engine import run_workflow
+result = run_workflow(
+    sys.argv[1], "order", {"item": "tea"}, servers={"shop": sys.argv[2]}, contract=sys.argv[3]
+)
+assert result.success, result.error
+libraries = sorted({m.split(".")[0] for m in sys.modules} & {"jsonschema", "openapi_core"})
+print("RESULT", json.dumps([libraries, result.steps[-1].contract]))
+"""
+
+
+def _libraries_of_a_run(server: ScriptedServer, contract: str) -> tuple[list[str], list[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN, str(SHOP), server.url, contract],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "RESULT" in proc.stdout, proc.stderr
+    libraries, findings = json.loads(proc.stdout.split("RESULT", 1)[1])
+    return libraries, findings
+
+
+def test_the_module_imports_no_schema_library() -> None:
+    code = "import sys, arazzo_engine.contract\nprint(sorted(sys.modules))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "arazzo_engine.contract" in proc.stdout, proc.stderr
+    for library in ("jsonschema", "referencing", "openapi_core", "httpx"):
+        assert f"'{library}'" not in proc.stdout
+
+
+def test_only_a_check_imports_jsonschema_and_nothing_imports_openapi_core(
+    server: ScriptedServer,
+) -> None:
+    server.route("POST", "/login", Reply(200, {"token": "t"}))
+    server.route("POST", "/orders", Reply(201, {"id": "7", "status": "open"}))
+    # the first run of the document checks its schemas (jsonschema) and remembers the verdict
+    # in ARAZZO_CACHE_DIR (tests/conftest.py gives the session its own); after that, a run
+    # without contract checks imports no schema library at all
+    _libraries_of_a_run(server, "off")
+    assert _libraries_of_a_run(server, "off") == ([], [])
+    assert _libraries_of_a_run(server, "warn") == (
+        ["jsonschema"],
+        ["body id: fails type 'integer'"],
+    )

@@ -1,15 +1,19 @@
-"""Contract checks with openapi-core against the operation a step called."""
+"""Contract checks (jsonschema underneath) against the operation a step called."""
 
 from __future__ import annotations
 
+import gc
 import json
-import time
+import threading
+import weakref
 
 import httpx
 import pytest
 
 from arazzo_engine import load
 from arazzo_engine.contract import check_response, checker_for
+from arazzo_engine.document.loader import load_text
+from arazzo_engine.openapi.description import OpenAPIDescription
 from tests.conftest import ROOT, SPEC
 
 SHOP = ROOT / "tests" / "cli" / "data" / "shop.arazzo.yaml"
@@ -79,8 +83,53 @@ def test_aws_json_responses_and_the_cache() -> None:
     assert check_response(description, operation, bad.request, bad) == [
         "body image/registryId: fails type 'string'"
     ]
-    assert checker_for(description) is checker_for(description)
-    start = time.perf_counter()
-    for _ in range(50):
-        check_response(description, operation, ok.request, ok)
-    assert (time.perf_counter() - start) / 50 < 0.02  # built once, cheap per step
+    checker = checker_for(description)
+    assert checker is checker_for(description)
+    compiled = dict(checker._validators)
+    assert len(compiled) == 1  # one validator, compiled by the first check
+    for _ in range(5):
+        assert check_response(description, operation, ok.request, ok) == []
+    assert checker._validators == compiled  # later checks reuse it
+
+
+def test_a_head_reply_has_no_body_to_miss(order) -> None:  # type: ignore[no-untyped-def]
+    description, operation = order
+    get = httpx.Response(201, request=httpx.Request("GET", "http://127.0.0.1:1/orders"))
+    head = httpx.Response(201, request=httpx.Request("HEAD", "http://127.0.0.1:1/orders"))
+    assert check_response(description, operation, get.request, get) == [
+        "the body is missing (status 201 documents one)"
+    ]
+    assert check_response(description, operation, head.request, head) == []
+
+
+def test_checks_from_many_threads_share_one_checker() -> None:
+    document = load(SHOP)
+    description = document.sources["shop"].openapi
+    operation = document.plan("order").steps[0].operation
+    assert description is not None and operation is not None
+    bad = _response(201, {"id": "1", "status": "open"})
+    results: list[list[str]] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait()
+        results.append(check_response(description, operation, bad.request, bad))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [["body id: fails type 'integer'"]] * 8
+    assert len(checker_for(description)._validators) == 1
+
+
+def test_the_checker_lives_as_long_as_its_description() -> None:
+    path = SHOP.parent / "shop.openapi.yaml"
+    description = OpenAPIDescription("shop", load_text(path.read_text(), str(path)))
+    checker = checker_for(description)
+    assert checker.description is description
+    gone = weakref.ref(checker)
+    del description, checker
+    gc.collect()
+    assert gone() is None
