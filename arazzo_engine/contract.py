@@ -163,7 +163,10 @@ def _oas30_validator() -> type[Validator]:
             return
         yield from draft4_type(validator, types, instance, schema) or ()
 
-    return extend(Draft4Validator, {"type": nullable_type})
+    extended: type[Validator] = extend(  # type: ignore[no-untyped-call]
+        Draft4Validator, {"type": nullable_type}
+    )
+    return extended
 
 
 def _dialect(
@@ -186,7 +189,8 @@ def _dialect(
             if isinstance(dialect, str)
             else Draft202012Validator
         )
-    resource = specification_with(str(cls.ID_OF(cls.META_SCHEMA))).create_resource(data)
+    dialect_id = cls.META_SCHEMA.get("$id", cls.META_SCHEMA.get("id", ""))
+    resource = specification_with(str(dialect_id)).create_resource(data)
     return cls, Registry().with_resource(uri, resource), _format_checker(oas30)
 
 
@@ -302,7 +306,7 @@ class ContractChecker:
             raise _Unchecked("its schema refers to itself without end") from None
         except _schema_problems() as exc:
             _log.debug("contract schema at %s: %r", pointer, exc, exc_info=True)
-            raise _Unchecked(f"its schema is not usable ({type(exc).__name__})") from None
+            raise _Unchecked(f"its schema is not usable ({_problem(exc)})") from None
         return [_schema_message(error, subject) for error in errors]
 
     # -- a response -------------------------------------------------------------------------
@@ -424,6 +428,20 @@ def _schema_problems() -> tuple[type[BaseException], ...]:
     return (Unresolvable, UnknownType, re.error, TypeError, ValueError)
 
 
+def _problem(exc: BaseException) -> str:
+    """What is wrong with a schema, in words (never the body's values)."""
+    from referencing.exceptions import Unresolvable
+
+    if isinstance(exc, Unresolvable):
+        ref = str(exc.ref)
+        return f"the reference {'#' + ref if ref.startswith('/') else ref!r} does not resolve"
+    if isinstance(exc, re.error):
+        return "a pattern is not a valid regular expression"
+    if isinstance(exc, (TypeError, ValueError)):
+        return "a keyword has a value of the wrong kind"
+    return "an unknown type"
+
+
 def _charset(content_type: str | None) -> str:
     for param in (content_type or "").split(";")[1:]:
         name, _, value = param.partition("=")
@@ -480,7 +498,7 @@ def _schema_message(error: ValidationError, subject: str | None) -> str:
     """A jsonschema error without the offending value (it may hold a secret)."""
     where = "/".join(str(p) for p in error.absolute_path) or "(root)"
     label = subject if subject is not None and where == "(root)" else f"body {where}"
-    keyword = error.validator
+    keyword: object = error.validator  # None for a false schema
     expected = error.validator_value
     if keyword == "required":
         message = str(error.message)
@@ -488,8 +506,8 @@ def _schema_message(error: ValidationError, subject: str | None) -> str:
         return f"{label}: required property {missing} is missing"
     if keyword == "additionalProperties":
         return f"{label}: {str(error.message).split(' (')[0]}"
-    if keyword is None:
-        return f"{label}: is not allowed by the schema"
+    if keyword is None:  # jsonschema reports a false schema without its location
+        return f"{subject or 'body'}: has a value where the schema allows none (false schema)"
     if isinstance(expected, (dict, list)):
         shown = json.dumps(expected, default=str)
         expected_text = shown if len(shown) <= 60 else shown[:57] + "..."

@@ -133,3 +133,99 @@ def test_the_checker_lives_as_long_as_its_description() -> None:
     del description, checker
     gc.collect()
     assert gone() is None
+
+
+EDGES = """
+openapi: 3.1.0
+jsonSchemaDialect: http://json-schema.org/draft-07/schema#
+info: {title: edges, version: "1"}
+paths:
+  /e:
+    get:
+      operationId: edges
+      responses:
+        "200":
+          $ref: "#/components/responses/Ok"
+        "201":
+          description: a reference that goes nowhere
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Missing"}
+        "202":
+          description: a schema jsonschema cannot use
+          content:
+            application/json:
+              schema: {type: string, pattern: "(unclosed"}
+        "203":
+          description: no content documented
+components:
+  responses:
+    Ok:
+      description: through a reference
+      content:
+        application/json:
+          schema:
+            type: object
+            additionalProperties: false
+            properties:
+              never: false
+              nested: {type: array, items: {$ref: "#/components/schemas/Nest"}}
+              exclusive: {type: number, exclusiveMaximum: 5}
+    Nope: {}
+  schemas:
+    Nest: {type: array, items: {$ref: "#/components/schemas/Nest"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def edges():  # type: ignore[no-untyped-def]
+    description = OpenAPIDescription("edges", load_text(EDGES, "/tmp/edges.yaml"))
+    return description, description.find_operation("edges")
+
+
+def _deep(levels: int) -> object:
+    value: object = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (_response(200, {"nested": [[[]]], "exclusive": 4}), []),
+        (
+            _response(200, {"never": 1, "exclusive": 5, "secret-name": 1}),
+            [
+                "body (root): Additional properties are not allowed",
+                "body: has a value where the schema allows none (false schema)",
+                "body exclusive: fails exclusiveMaximum 5",  # draft-07, the document's dialect
+            ],
+        ),
+        (_response(200, {"nested": [[["x"]]]}), ["body nested/0/0/0: fails type 'array'"]),
+        (
+            _response(200, {"nested": [_deep(200)]}),
+            ["the response could not be checked: the body nests deeper than 128 levels"],
+        ),
+        (
+            _response(201, {}),
+            [
+                "the response could not be checked: its schema is not usable "
+                "(the reference '#/components/schemas/Missing' does not resolve)"
+            ],
+        ),
+        (
+            _response(202, "x"),
+            [
+                "the response could not be checked: its schema is not usable "
+                "(a pattern is not a valid regular expression)"
+            ],
+        ),
+        (_response(203, b"\x00\x01", "application/octet-stream"), []),
+    ],
+)
+def test_edges(edges, response: httpx.Response, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    description, operation = edges
+    findings = check_response(description, operation, response.request, response)
+    assert findings == expected
+    assert "secret-name" not in " ".join(findings)
