@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import json
 import logging
 import re
@@ -56,7 +55,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from .document.loader import MAX_DEPTH, pointer_join, walk_pointer
-from .media import is_json_media_type
+from .media import base_media_type, decode_body, is_json_media_type
 from .openapi.description import OpenAPIDescription, Operation
 
 if TYPE_CHECKING:
@@ -208,10 +207,6 @@ def _base_uri(description: OpenAPIDescription) -> str:
     return "urn:arazzo-engine:openapi:" + quote(description.name, safe="")
 
 
-def _media_base(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
 class _Entry(NamedTuple):
     """A resolved part of the description and its JSON Pointer."""
 
@@ -272,7 +267,7 @@ class ContractChecker:
     @staticmethod
     def _media_key(content: Mapping[str, Any], mimetype: str) -> str | None:
         """The declared key for ``mimetype``: exact, then ``type/*``, then ``*/*``."""
-        bases = {str(k): _media_base(str(k)) for k in content}
+        bases = {str(k): base_media_type(str(k)) for k in content}
         wanted = [mimetype, mimetype.split("/", 1)[0] + "/*"] if mimetype else []
         for candidate in [*wanted, "*/*"]:
             for key, base in bases.items():
@@ -362,7 +357,7 @@ class ContractChecker:
                 findings.append(f"the body is missing (status {status} documents one)")
             return
         content_type = response.headers.get("content-type")
-        mimetype = _media_base(content_type)
+        mimetype = base_media_type(content_type)
         key = self._media_key(content, mimetype)
         if key is None:
             findings.append(
@@ -381,7 +376,7 @@ class ContractChecker:
             if schema is not None and _too_deep(body, instance):
                 raise _Unchecked(f"the body nests deeper than {MAX_DEPTH} levels")
         elif mimetype == "text/plain":
-            instance = body.decode(_charset(content_type), "replace")
+            instance = decode_body(body, content_type)
         else:
             return  # other media types: status and content type only
         if schema is not None:
@@ -440,18 +435,6 @@ def _problem(exc: BaseException) -> str:
     if isinstance(exc, (TypeError, ValueError)):
         return "a keyword has a value of the wrong kind"
     return "an unknown type"
-
-
-def _charset(content_type: str | None) -> str:
-    for param in (content_type or "").split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip('"')
-            try:
-                return codecs.lookup(charset).name
-            except LookupError:
-                return "utf-8"
-    return "utf-8"
 
 
 def _header_value(value: str, kind: object) -> Any:
