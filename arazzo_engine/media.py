@@ -17,7 +17,7 @@ __all__ = [
 
 
 def base_media_type(media_type: str | None) -> str:
-    """A media type without its parameters, in lower case (``Text/Plain; q=1`` -> ``text/plain``)."""
+    """A media type without parameters, in lower case (``Text/Plain; q=1`` -> ``text/plain``)."""
     return (media_type or "").split(";", 1)[0].strip().lower()
 
 
