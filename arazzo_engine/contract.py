@@ -370,9 +370,11 @@ class ContractChecker:
         if is_json_media_type(mimetype):
             try:
                 instance = json.loads(body)
-            except (ValueError, RecursionError):
+            except ValueError:
                 findings.append(f"the body is not valid {mimetype}")
                 return
+            except RecursionError:
+                raise _Unchecked(f"the body nests deeper than {MAX_DEPTH} levels") from None
             if schema is not None and _too_deep(body, instance):
                 raise _Unchecked(f"the body nests deeper than {MAX_DEPTH} levels")
         elif mimetype == "text/plain":

@@ -208,6 +208,10 @@ def _deep(levels: int) -> object:
             ["the response could not be checked: the body nests deeper than 128 levels"],
         ),
         (
+            _response(200, b'{"nested": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+            ["the response could not be checked: the body nests deeper than 128 levels"],
+        ),
+        (
             _response(201, {}),
             [
                 "the response could not be checked: its schema is not usable "
