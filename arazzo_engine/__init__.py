@@ -6,7 +6,7 @@
 
 ``import arazzo_engine`` is cheap: the public names below are imported from their modules on
 first use (PEP 562), so a program that only imports the package (or a pytest session with the
-plugin installed) does not load httpx, botocore, jsonschema or openapi-core.
+plugin installed) does not load httpx, botocore or jsonschema.
 """
 
 from __future__ import annotations

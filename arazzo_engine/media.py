@@ -7,11 +7,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["decode_body", "error_summary", "is_json_media_type", "is_xml_media_type"]
+__all__ = [
+    "base_media_type",
+    "decode_body",
+    "error_summary",
+    "is_json_media_type",
+    "is_xml_media_type",
+]
 
 
-def _base(media_type: str | None) -> str:
+def base_media_type(media_type: str | None) -> str:
+    """A media type without parameters, in lower case (``Text/Plain; q=1`` -> ``text/plain``)."""
     return (media_type or "").split(";", 1)[0].strip().lower()
+
+
+_base = base_media_type
 
 
 def is_json_media_type(media_type: str | None) -> bool:

@@ -48,7 +48,7 @@ def make_worker(
     from .arazzo import prepare  # the "arazzo" program and its activity
 
     # every module passes through: the core and the libraries it calls (httpx models,
-    # jsonschema, openapi-core for contract checks) are imported once, outside the sandbox
+    # jsonschema for inputs and contract checks) are imported once, outside the sandbox
     restrictions = SandboxRestrictions.default.with_passthrough_all_modules()
     return Worker(
         client,
