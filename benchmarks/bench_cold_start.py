@@ -3,7 +3,7 @@
 Each measurement starts a new Python process, as a CI job or a shell script would:
 
 * ``arazzo-engine run specs/arazzo/...yml publish-image --inputs ... --json`` (the CLI's default
-  ``--contract warn`` checks each response with openapi-core);
+  ``--contract warn`` checks each response against the OpenAPI description);
 * the same with ``--contract off`` (what the run costs without the contract check);
 * the same after the document changed (a copy whose bytes differ, so no cache can help);
 * a script doing the same three calls with boto3;

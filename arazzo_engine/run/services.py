@@ -1,5 +1,5 @@
 """The services the front end injects into the core: JSON Schema validation of workflow
-inputs (jsonschema) and contract checks of responses (openapi-core). The core calls them through
+inputs (jsonschema) and contract checks of responses (jsonschema). The core calls them through
 [`Services`][arazzo_engine.run.core.Services] and never imports these libraries itself."""
 
 from __future__ import annotations
