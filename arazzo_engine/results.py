@@ -272,11 +272,13 @@ class RunResult:
 
 
 def _redact_criterion(outcome: CriterionOutcome, redactor: Redactor) -> CriterionOutcome:
-    return dataclasses.replace(
-        outcome,
-        reason=redactor.text(outcome.reason) if outcome.reason else outcome.reason,
-        values=tuple((e, redactor.value(v)) for e, v in outcome.values),
-    )
+    reason = redactor.text(outcome.reason) if outcome.reason else outcome.reason
+    values = tuple((e, redactor.value(v)) for e, v in outcome.values)
+    if reason == outcome.reason and all(
+        new is old for (_, new), (_, old) in zip(values, outcome.values, strict=True)
+    ):
+        return outcome  # nothing masked (outcomes are frozen: shared safely)
+    return dataclasses.replace(outcome, reason=reason, values=values)
 
 
 def redact_step(record: StepResult, redactor: Redactor) -> None:
