@@ -325,6 +325,10 @@ class LoadedText:
                 return Location(self.uri, pointer)
             probe = probe.rsplit("/", 1)[0]
 
+    def known_positions(self) -> dict[str, tuple[int, int]] | None:
+        """The positions found so far (``None`` when they are computed on first use)."""
+        return self._positions
+
 
 def _compute_positions(text: str) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
@@ -343,7 +347,9 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _looks_like_json(uri: str, text: str) -> bool:
+def looks_like_json(uri: str, text: str) -> bool:
+    """Whether ``text`` from ``uri`` is read as JSON first (a ``.json`` name, or a text that
+    starts with ``{`` or ``[``); otherwise it is read as YAML."""
     if uri.lower().endswith(".json"):
         return True
     stripped = text.lstrip()
@@ -361,7 +367,7 @@ def load_text(text: str, uri: str) -> LoadedText:
     Raises `DocumentError` with the file, line and column of the problem, also for the bounds
     named in the module docstring.
     """
-    if _looks_like_json(uri, text):
+    if looks_like_json(uri, text):
         try:
             data = json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:

@@ -14,6 +14,7 @@ from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
 from . import cache as _cache
 from .cache import FileIdentity, identity_of
+from .diskcache import load_text_cached
 from .loader import LoadedText, load_text, pointer_join, resolve_reference
 
 if TYPE_CHECKING:
@@ -69,9 +70,12 @@ class _Reads:
 
 
 def _parse(uri: str, where: Location | None, reads: _Reads) -> LoadedText:
-    """Read and parse ``uri``, reusing a cached parse of an unchanged file when allowed."""
-    if not reads.use_cache or urlparse(uri).scheme in ("http", "https"):
+    """Read and parse ``uri``, reusing a cached parse of an unchanged file when allowed (in
+    this process, else on disk: `arazzo_engine.document.diskcache`)."""
+    if not reads.use_cache:
         return load_text(_read(uri, where, reads.options, reads), uri)
+    if urlparse(uri).scheme in ("http", "https"):
+        return load_text_cached(_read(uri, where, reads.options, reads), uri)
     path = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
     real = os.path.realpath(path)
     key = (uri, real)
@@ -82,7 +86,7 @@ def _parse(uri: str, where: Location | None, reads: _Reads) -> LoadedText:
             reads.files[real] = identity
             result: LoadedText = loaded
             return result
-    loaded = load_text(_read(uri, where, reads.options, reads), uri)
+    loaded = load_text_cached(_read(uri, where, reads.options, reads), uri)
     identity = reads.files.get(real)
     if identity is not None:
         _cache.texts.put(key, ((real, identity),), (identity, loaded))
@@ -406,8 +410,10 @@ def load(
 
     Loading is cached in the process (see [`arazzo_engine.document.cache`][]): loading the same
     unchanged files again returns the same `Document` without parsing anything, and an edited
-    file is always read again. ``cache=False`` (or the environment variable ``ARAZZO_CACHE=0``)
-    turns that off.
+    file is always read again. Each parsed file is also kept on disk, keyed by the SHA-256 of its
+    bytes, for the next process (see [`arazzo_engine.document.diskcache`][];
+    ``ARAZZO_DISK_CACHE=0`` turns that one off). ``cache=False`` (or the environment variable
+    ``ARAZZO_CACHE=0``) turns both off.
 
     Sources are read within bounds: only regular files, at most ``max_bytes`` each (50 MiB);
     remote ``http``/``https`` sources (no other scheme) within ``remote_timeout`` seconds in
