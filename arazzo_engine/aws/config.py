@@ -26,7 +26,6 @@ from typing import Any
 
 import botocore.credentials
 import botocore.exceptions
-import botocore.session
 
 from arazzo_engine.auth.sigv4 import CredentialSource, SigV4Auth, SigV4Scheme
 from arazzo_engine.aws.settings import AwsSettings
@@ -71,6 +70,10 @@ class _LazySession:
     def get(self) -> Any:
         with self._lock:
             if self._session is None:
+                # here: a run whose credentials and region come from the environment needs no
+                # session, nor the client, waiter, docs and region modules it imports (~17 ms)
+                import botocore.session
+
                 self._session = botocore.session.Session(profile=self._profile)
             return self._session
 
