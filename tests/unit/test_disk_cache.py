@@ -399,3 +399,34 @@ def test_concurrent_processes_write_and_read_the_same_entries(
     for entry in _entries(folder):
         header, payload = entry.read_bytes().split(b"\n", 1)
         assert json.loads(header)["payload"] == hashlib.sha256(payload).hexdigest()
+
+
+def test_every_json_value_comes_back_the_same(folder: Path, tmp_path: Path) -> None:
+    """Numbers (huge, negative zero, infinities, NaN), strings outside the BMP and lone
+    surrogates that JSON escapes allow, empty containers, and the key order."""
+    big = "9" * 4300  # the longest integer Python reads from text
+    yaml_text = (
+        f"z: 1\na: {big}\nb: -0.0\nc: [.inf, -.inf, .nan]\nd: 'snow ☃ 𝄞'\ne: {{}}\nf: []\n"
+        "g: ~\nh: 1.5e300\n"
+    )
+    json_text = '{"s": "\\ud800 alone", "n": -0.0, "k": {"b": 1, "a": 2}}'
+    for name, text in (("values.yaml", yaml_text), ("values.json", json_text)):
+        uri = str(tmp_path / name)
+        fresh = load_text(text, uri)
+        diskcache.load_text_cached(text, uri)
+        cached = diskcache.load_text_cached(text, uri)
+        assert json.dumps(cached.data) == json.dumps(fresh.data)  # NaN-safe, order-sensitive
+        assert [type(v) for v in cached.data.values()] == [type(v) for v in fresh.data.values()]
+    assert len(_entries(folder)) == 2
+
+
+def test_validate_reads_the_cache_too(folder: Path, pets: Path, parses: list[str]) -> None:
+    from arazzo_engine import validate
+
+    first = validate(pets)
+    count = len(parses)
+    assert count == 2
+    clear_cache()
+    again = validate(pets)
+    assert len(parses) == count
+    assert [str(p) for p in again.problems] == [str(p) for p in first.problems]
