@@ -22,8 +22,8 @@ Safety.
   read, and any mismatch, truncation or unreadable JSON is a miss (the entry is written again),
   never an error.
 * The folders are created private (0700). An entry is used only if both folders and the file
-  are owned by the current user and not writable by group or others, and the file is a regular
-  file (not followed through a symbolic link); otherwise the cache is not used.
+  are owned by the current user and not writable by group or others, and are a real folder
+  and a regular file (neither is followed through a symbolic link); otherwise it is not used.
 * Concurrent writers: each writes a temporary file in the same folder and renames it into
   place (`os.replace`, atomic), so a reader sees a whole entry or none.
 * Bounded: an entry of more than `MAX_ENTRY_BYTES` is not written; after each write the oldest
