@@ -26,9 +26,10 @@ Safety.
   and a regular file (neither is followed through a symbolic link); otherwise it is not used.
 * Concurrent writers: each writes a temporary file in the same folder and renames it into
   place (`os.replace`, atomic), so a reader sees a whole entry or none.
-* Bounded: an entry of more than `MAX_ENTRY_BYTES` is not written; after each write the oldest
-  entries (by modification time, refreshed on use) go until at most `MAX_ENTRIES` entries and
-  `MAX_TOTAL_BYTES` remain.
+* Bounded: an entry of more than `MAX_ENTRY_BYTES` is not written. The folder is checked on a
+  process's first write and on every `EVICT_EVERY`-th after (listing it costs about 2 ms when
+  full); when it holds more than `MAX_ENTRIES` entries or `MAX_TOTAL_BYTES`, the oldest entries
+  (by modification time, refreshed on use) go until 7/8 of both bounds remain.
 
 Turning it off. ``ARAZZO_DISK_CACHE=0`` turns off this cache only; ``ARAZZO_CACHE=0`` or
 ``load(..., cache=False)`` turn off every load cache, this one included. Deleting the folder
@@ -50,6 +51,7 @@ from .cache import cache_enabled
 from .loader import LoadedText, load_text, looks_like_json
 
 __all__ = [
+    "EVICT_EVERY",
     "MAX_ENTRIES",
     "MAX_ENTRY_BYTES",
     "MAX_TOTAL_BYTES",
@@ -64,6 +66,8 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 #: The most entries kept (oldest removed first).
 MAX_ENTRIES = 512
+#: The folder's bounds are checked on a process's first write and on every this-many-th after.
+EVICT_EVERY = 16
 #: Temporary files older than this (seconds) were left by a writer that died: removed.
 _STALE_TEMPORARY = 600.0
 
@@ -258,7 +262,13 @@ def _write_entry(folder: str, name: str, digest: str, mode: str, loaded: LoadedT
     except OSError:
         _remove(temporary)
         return
-    _evict(folder)
+    global _writes
+    _writes += 1
+    if _writes % EVICT_EVERY == 1 or EVICT_EVERY <= 1:
+        _evict(folder)
+
+
+_writes = 0  # entries this process wrote (races only shift when the next check comes)
 
 
 def _evict(folder: str) -> None:
@@ -285,8 +295,9 @@ def _evict(folder: str) -> None:
         return
     entries.sort()
     count = len(entries)
+    keep_entries, keep_bytes = MAX_ENTRIES * 7 // 8, MAX_TOTAL_BYTES * 7 // 8
     for _, size, path in entries:
-        if count <= MAX_ENTRIES and total <= MAX_TOTAL_BYTES:
+        if count <= keep_entries and total <= keep_bytes:
             break
         _remove(path)
         count -= 1

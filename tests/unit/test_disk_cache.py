@@ -241,7 +241,8 @@ def test_an_unwritable_folder_is_no_error(
 def test_the_oldest_entries_are_evicted(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(diskcache, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(diskcache, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(diskcache, "EVICT_EVERY", 1)
     for index in range(6):
         path = tmp_path / f"doc{index}.yaml"
         path.write_text(f"n: {index}\n")
@@ -249,8 +250,25 @@ def test_the_oldest_entries_are_evicted(
         newest = _entry_for(folder, path)
         os.utime(newest, (1000 + index, 1000 + index))
     kept = _entries(folder)
-    assert len(kept) == 3
+    assert len(kept) == 4  # at 5 over the bound of 4: the 2 oldest went (7/8 of 4 is 3 kept)
     assert newest in kept
+    assert _entry_for(folder, tmp_path / "doc0.yaml") not in kept
+    assert _entry_for(folder, tmp_path / "doc1.yaml") not in kept
+
+
+def test_the_bounds_are_checked_on_a_first_write_and_every_so_often(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(diskcache, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(diskcache, "EVICT_EVERY", 4)
+    monkeypatch.setattr(diskcache, "_writes", 0)
+    seen = []
+    for index in range(6):
+        path = tmp_path / f"doc{index}.yaml"
+        path.write_text(f"n: {index}\n")
+        diskcache.load_text_cached(path.read_text(), str(path))
+        seen.append(len(_entries(folder)))
+    assert seen == [1, 2, 3, 4, 1, 2]  # checked at the 1st and the 5th write
 
 
 def test_an_entry_over_the_size_limit_is_not_written(
