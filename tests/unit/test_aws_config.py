@@ -131,10 +131,26 @@ def test_a_run_from_the_environment_imports_no_botocore_session(aws_env: Path) -
         "binding = resolve_aws(SigV4Scheme(signing_name='ecr', service_id='ECR', "
         "scheme_name='s'))\n"
         "print(binding.auth._credentials.get_frozen_credentials().access_key, "
-        "'botocore.session' in sys.modules)\n"
+        "'botocore.session' in sys.modules, 'botocore.credentials' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["AKIDONE", "False"]
+    assert out.stdout.split() == ["AKIDONE", "False", "False"]
+
+
+def test_the_environment_variables_are_botocores() -> None:
+    """The variables read without botocore are exactly those its EnvProvider reads."""
+    from botocore.credentials import EnvProvider, ReadOnlyCredentials
+
+    from arazzo_engine.aws import config
+
+    assert config.ENV_ACCESS_KEY == EnvProvider.ACCESS_KEY
+    assert config.ENV_SECRET_KEY == EnvProvider.SECRET_KEY
+    assert list(config.ENV_TOKENS) == EnvProvider.TOKENS
+    assert config.ENV_EXPIRY_TIME == EnvProvider.EXPIRY_TIME
+    # (botocore before 1.35 reads no account id, and its frozen credentials have no such field)
+    assert getattr(EnvProvider, "ACCOUNT_ID", None) in (None, config.ENV_ACCOUNT_ID)
+    fields = ReadOnlyCredentials._fields
+    assert config.FrozenEnvironmentCredentials._fields[: len(fields)] == fields
 
 
 FILE_KEYS = "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-secret\n"
@@ -153,6 +169,9 @@ OTHER_PROFILE = "[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key =
         ({"AWS_ACCESS_KEY_ID": ""}, FILE_KEYS),
         ({"AWS_SECRET_ACCESS_KEY": ""}, FILE_KEYS),
         ({"AWS_SESSION_TOKEN": ""}, FILE_KEYS),
+        ({"AWS_SECURITY_TOKEN": "", "AWS_SESSION_TOKEN": "token-s"}, ""),
+        ({"AWS_ACCOUNT_ID": "123456789012"}, ""),
+        ({"AWS_ACCOUNT_ID": ""}, ""),
     ],
     ids=[
         "keys",
@@ -164,6 +183,9 @@ OTHER_PROFILE = "[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key =
         "empty-key-id",
         "empty-secret",
         "empty-token",
+        "empty-security-token",
+        "account-id",
+        "empty-account-id",
     ],
 )
 def test_the_answer_is_botocores_own_chain(
@@ -187,11 +209,8 @@ def test_the_answer_is_botocores_own_chain(
             resolve_aws(ECR)
         return
     found = resolve_aws(ECR).auth._credentials.get_frozen_credentials()  # type: ignore[attr-defined]
-    assert (found.access_key, found.secret_key, found.token) == (
-        expected.access_key,
-        expected.secret_key,
-        expected.token,
-    )
+    # keys, token and (botocore >= 1.35) account id
+    assert {name: getattr(found, name) for name in expected._fields} == expected._asdict()
 
 
 def test_expiring_environment_credentials_stay_refreshable(
