@@ -318,6 +318,8 @@ def _inputs_for(
 def _write_reports(
     args: argparse.Namespace, document: Document, results: list[RunResult], err: TextIO
 ) -> None:
+    if not (args.report or args.junit or args.har or args.html):
+        return  # none asked: the report modules are not imported
     from .reports import to_har, to_junit_xml, to_report
 
     def write(path: str, text: str) -> None:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from ..document.loader import LoadedText, load_text
+from ..document.diskcache import load_text_cached
+from ..document.loader import LoadedText
 from ..document.model import (
     SUPPORTED_VERSIONS,
     Document,
@@ -113,7 +114,7 @@ def _load(document: str | os.PathLike[str], options: LoadOptions) -> LoadedText:
     uri = os.fspath(document)
     if urlparse(uri).scheme not in ("http", "https", "file"):
         uri = os.path.normpath(uri)
-    return load_text(_read(uri, Location(uri), options), uri)
+    return load_text_cached(_read(uri, Location(uri), options), uri)
 
 
 def _load_sources(loaded: LoadedText, options: LoadOptions) -> dict[str, SourceDescription]:
@@ -135,7 +136,7 @@ def _load_sources(loaded: LoadedText, options: LoadOptions) -> dict[str, SourceD
             entry.error = DocumentError(f"source description type {kind!r} is not supported")
             continue
         try:
-            text = load_text(_read(uri, None, options), uri)
+            text = load_text_cached(_read(uri, None, options), uri)
             if kind == "arazzo":
                 entry.arazzo = Document(text)
             else:

@@ -30,6 +30,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..document.cache import cache_enabled
+from ..document.diskcache import cache_folder
 from ..document.loader import LoadedText, pointer_join
 
 if TYPE_CHECKING:  # jsonschema is imported when a document is first checked
@@ -227,11 +228,7 @@ def _errors(data: Any, version: str) -> Iterator[ValidationError]:
 
 def verdict_folder() -> str:
     """Where clean verdicts are kept (see the module docstring)."""
-    chosen = os.environ.get("ARAZZO_CACHE_DIR")
-    if chosen:
-        return chosen
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "arazzo-engine")
+    return cache_folder()
 
 
 @functools.lru_cache(maxsize=2)

@@ -18,7 +18,8 @@ sharing it do not see each other.
 
 The cache holds at most `MAX_DOCUMENTS` documents and `MAX_TEXTS` parsed files (least recently
 used first out). Turn it off with ``load(..., cache=False)`` or the environment variable
-``ARAZZO_CACHE=0``; empty it with `clear_cache()`.
+``ARAZZO_CACHE=0`` (which turn off the disk cache of parsed files,
+`arazzo_engine.document.diskcache`, too); empty it with `clear_cache()`.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ Bounds. Whatever the input, loading ends quickly with a located `DocumentError`:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -31,8 +32,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlparse
-
-import yaml
 
 from ..errors import DocumentError, Location
 from ..expressions.pointer import unescape
@@ -46,22 +45,30 @@ MAX_ALIAS_NODES = 100_000
 #: Up to this many characters, YAML positions are recorded while loading; above, on first use.
 EAGER_POSITIONS = 64 * 1024
 
-_EventParser: Any
-try:
-    from yaml.cyaml import CParser as _EventParser  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
-    class _PyEventParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
+@functools.lru_cache(maxsize=1)
+def _event_parser() -> Any:
+    """libyaml's C event parser, else PyYAML's Python one (PyYAML is imported here, on the
+    first YAML text: JSON, and documents taken from the disk cache, do not need it)."""
+    import yaml
 
-        def dispose(self) -> None:
-            self.states = []
-            self.state = None
+    try:
+        from yaml.cyaml import CParser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
-    _EventParser = _PyEventParser
+        class _PyEventParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+            def __init__(self, stream: str) -> None:
+                yaml.reader.Reader.__init__(self, stream)
+                yaml.scanner.Scanner.__init__(self)
+                yaml.parser.Parser.__init__(self)
+
+            def dispose(self) -> None:
+                self.states = []
+                self.state = None
+
+        return _PyEventParser
+    return CParser
+
 
 _TAG = "tag:yaml.org,2002:"
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -71,10 +78,13 @@ _FLOAT_RE = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
-# What YAML does not allow in a stream (PyYAML's reader rule, checked up front in one scan).
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
+
+
+@functools.lru_cache(maxsize=1)
+def _non_printable() -> re.Pattern[str]:
+    """What YAML does not allow in a stream (PyYAML's reader rule, checked up front in one
+    scan); compiled on first use (about 5 ms: JSON and cached documents do not need it)."""
+    return re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _LoadProblem(Exception):
@@ -194,7 +204,7 @@ def _build(text: str, positions: dict[str, tuple[int, int]] | None) -> Any:
     An explicit stack replaces recursion. Each open collection is a frame
     ``[container, pointer, pending key, key event, size, anchor]``.
     """
-    parser = _EventParser(text)
+    parser = _event_parser()(text)
     try:
         return _build_events(parser, positions)
     finally:
@@ -202,6 +212,8 @@ def _build(text: str, positions: dict[str, tuple[int, int]] | None) -> Any:
 
 
 def _build_events(parser: Any, positions: dict[str, tuple[int, int]] | None) -> Any:
+    import yaml
+
     get = parser.get_event
     anchors: dict[str, tuple[Any, int, str | None]] = {}  # value, size, raw scalar (for keys)
     alias_nodes = 0
@@ -325,8 +337,14 @@ class LoadedText:
                 return Location(self.uri, pointer)
             probe = probe.rsplit("/", 1)[0]
 
+    def known_positions(self) -> dict[str, tuple[int, int]] | None:
+        """The positions found so far (``None`` when they are computed on first use)."""
+        return self._positions
+
 
 def _compute_positions(text: str) -> dict[str, tuple[int, int]]:
+    import yaml
+
     found: dict[str, tuple[int, int]] = {}
     # Keep what was found before a problem.
     with contextlib.suppress(yaml.YAMLError, _LoadProblem, ValueError):
@@ -343,7 +361,9 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _looks_like_json(uri: str, text: str) -> bool:
+def looks_like_json(uri: str, text: str) -> bool:
+    """Whether ``text`` from ``uri`` is read as JSON first (a ``.json`` name, or a text that
+    starts with ``{`` or ``[``); otherwise it is read as YAML."""
     if uri.lower().endswith(".json"):
         return True
     stripped = text.lstrip()
@@ -361,7 +381,7 @@ def load_text(text: str, uri: str) -> LoadedText:
     Raises `DocumentError` with the file, line and column of the problem, also for the bounds
     named in the module docstring.
     """
-    if _looks_like_json(uri, text):
+    if looks_like_json(uri, text):
         try:
             data = json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:
@@ -373,13 +393,15 @@ def load_text(text: str, uri: str) -> LoadedText:
         else:
             if not _too_deep_json(text):
                 return LoadedText(data, uri, text)
-    bad = _NON_PRINTABLE.search(text)
+    bad = _non_printable().search(text)
     if bad is not None:
         bad_line, bad_column = _line_column(text, bad.start())
         raise DocumentError(
             f"invalid YAML: control character U+{ord(bad.group()):04X} is not allowed",
             Location(uri, None, bad_line, bad_column),
         )
+    import yaml  # here: JSON is read without it
+
     # Positions of a large document are computed only if an error asks for one.
     positions: dict[str, tuple[int, int]] | None = {} if len(text) <= EAGER_POSITIONS else None
     try:

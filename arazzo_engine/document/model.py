@@ -14,7 +14,8 @@ from ..errors import DocumentError, Location, WorkflowNotFoundError
 from ..openapi.description import OpenAPIDescription
 from . import cache as _cache
 from .cache import FileIdentity, identity_of
-from .loader import LoadedText, load_text, pointer_join, resolve_reference
+from .diskcache import load_text_cached
+from .loader import LoadedText, pointer_join, resolve_reference
 
 if TYPE_CHECKING:
     from ..asyncapi.description import AsyncAPIDescription
@@ -61,17 +62,26 @@ _DEFAULT_OPTIONS = LoadOptions()
 class _Reads:
     """The files one load read (for the cache) and whether it fetched anything remote."""
 
-    def __init__(self, options: LoadOptions = _DEFAULT_OPTIONS, use_cache: bool = False) -> None:
+    def __init__(
+        self,
+        options: LoadOptions = _DEFAULT_OPTIONS,
+        use_cache: bool = False,
+        disk: bool | None = None,
+    ) -> None:
         self.options = options
         self.use_cache = use_cache
+        #: The disk cache of parsed files: ``load(cache=...)``; ``None`` leaves it to the
+        #: environment (`arazzo_engine.document.diskcache.disk_cache_enabled`).
+        self.disk = disk
         self.files: dict[str, FileIdentity | None] = {}
         self.remote = False
 
 
 def _parse(uri: str, where: Location | None, reads: _Reads) -> LoadedText:
-    """Read and parse ``uri``, reusing a cached parse of an unchanged file when allowed."""
+    """Read and parse ``uri``, reusing a cached parse of an unchanged file when allowed (in
+    this process, else on disk: `arazzo_engine.document.diskcache`)."""
     if not reads.use_cache or urlparse(uri).scheme in ("http", "https"):
-        return load_text(_read(uri, where, reads.options, reads), uri)
+        return load_text_cached(_read(uri, where, reads.options, reads), uri, reads.disk)
     path = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
     real = os.path.realpath(path)
     key = (uri, real)
@@ -82,7 +92,7 @@ def _parse(uri: str, where: Location | None, reads: _Reads) -> LoadedText:
             reads.files[real] = identity
             result: LoadedText = loaded
             return result
-    loaded = load_text(_read(uri, where, reads.options, reads), uri)
+    loaded = load_text_cached(_read(uri, where, reads.options, reads), uri, reads.disk)
     identity = reads.files.get(real)
     if identity is not None:
         _cache.texts.put(key, ((real, identity),), (identity, loaded))
@@ -406,8 +416,10 @@ def load(
 
     Loading is cached in the process (see [`arazzo_engine.document.cache`][]): loading the same
     unchanged files again returns the same `Document` without parsing anything, and an edited
-    file is always read again. ``cache=False`` (or the environment variable ``ARAZZO_CACHE=0``)
-    turns that off.
+    file is always read again. Each parsed file is also kept on disk, keyed by the SHA-256 of its
+    bytes, for the next process (see [`arazzo_engine.document.diskcache`][];
+    ``ARAZZO_DISK_CACHE=0`` turns that one off). ``cache=False`` (or the environment variable
+    ``ARAZZO_CACHE=0``) turns both off.
 
     Sources are read within bounds: only regular files, at most ``max_bytes`` each (50 MiB);
     remote ``http``/``https`` sources (no other scheme) within ``remote_timeout`` seconds in
@@ -433,7 +445,7 @@ def load(
         if found is not None:
             document: Document = found
             return document
-    reads = _Reads(options, use_cache)
+    reads = _Reads(options, use_cache, disk=cache)
     document = Document(_parse(uri, Location(uri), reads), _reads=reads)
     if use_cache and not reads.remote:
         _cache.documents.put(key, tuple(reads.files.items()), document)

@@ -10,23 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..asyncapi.binding import MessageStep, MessageTarget
 from ..criteria import evaluate
 from ..errors import ArazzoError
 from ..expressions import Unresolved
 from ..expressions.evaluate import render_text
 from .commands import Command, Result
-from .messaging import (
-    receive,
-    record_receive,
-    record_send,
-    send,
-    subscribe,
-    subscription_name,
-    unsubscribe,
-)
+
+if TYPE_CHECKING:  # the AsyncAPI and broker modules load with the first message step
+    from ..asyncapi.binding import MessageStep, MessageTarget
 
 __all__ = ["Subscriptions", "close_subscriptions", "message_step", "open_subscriptions"]
 
@@ -71,6 +64,8 @@ def open_subscriptions(
         message: MessageStep | None = getattr(step, "message", None)
         if message is None or message.action != "receive":
             continue
+        from .messaging import subscribe, subscription_name
+
         try:
             target = _target(step, message, ctx, servers, server_variables)
         except Unresolved:
@@ -89,6 +84,10 @@ def open_subscriptions(
 
 def close_subscriptions(found: Subscriptions) -> Generator[Command, Result, None]:
     """Unsubscribe everything ``open_subscriptions`` opened."""
+    if not found.open:
+        return
+    from .messaging import unsubscribe
+
     for name, _target in found.open.values():
         yield from unsubscribe(name)
     found.open.clear()
@@ -106,6 +105,15 @@ def message_step(
 ) -> Generator[Command, Result, None]:
     """Run one message step: ``ctx.message`` is set to the message sent or received, the
     record gets a ``message`` entry, and the recorder judges the criteria and outputs."""
+    from .messaging import (
+        receive,
+        record_receive,
+        record_send,
+        send,
+        subscribe,
+        subscription_name,
+    )
+
     message: MessageStep = step.message
     try:
         target = _target(step, message, ctx, servers, server_variables)
