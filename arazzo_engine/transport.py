@@ -20,7 +20,6 @@ while a cookie a step sets explicitly (an ``in: cookie`` parameter) wins over th
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import functools
@@ -31,12 +30,15 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import httpcore
 import httpx
+
+if TYPE_CHECKING:
+    import asyncio
 
 from .errors import ArazzoError
 
@@ -148,9 +150,14 @@ def _ssl_context(options: TransportOptions) -> ssl.SSLContext:
     return context
 
 
-def _client_kwargs(options: TransportOptions) -> dict[str, Any]:
+def _client_kwargs(options: TransportOptions, lazy_trust: bool = False) -> dict[str, Any]:
+    verify = (
+        _trust_when_needed(options)
+        if lazy_trust and options.verify is None and options.cert is None
+        else _ssl_context(options)
+    )
     return {
-        "verify": _ssl_context(options),
+        "verify": verify,
         "proxy": options.proxy,
         "trust_env": options.trust_env,
         "limits": httpx.Limits(max_connections=options.max_connections),
@@ -158,17 +165,61 @@ def _client_kwargs(options: TransportOptions) -> dict[str, Any]:
     }
 
 
+def _trust_when_needed(options: TransportOptions) -> ssl.SSLContext:
+    """A stand-in for the default verifying context, for a sync client's own transports:
+    building the real one loads the trust store (about 20 ms), which a process that only
+    speaks plain HTTP (a local endpoint) never needs. The first TLS handshake swaps in the
+    real context (see `_DeadlineStream.start_tls`), built from the settings as they were
+    when the client was made. The stand-in itself trusts nothing: used as it is, it refuses
+    every certificate."""
+    stand_in = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _stand_ins[stand_in] = functools.partial(
+        _default_context,
+        options.trust_env,
+        os.environ.get("SSL_CERT_FILE"),
+        os.environ.get("SSL_CERT_DIR"),
+    )
+    return stand_in
+
+
+#: Stand-in contexts (see `_trust_when_needed`) -> what builds the real one.
+_stand_ins: weakref.WeakKeyDictionary[ssl.SSLContext, Callable[[], ssl.SSLContext]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _real_context(context: ssl.SSLContext) -> ssl.SSLContext:
+    build = _stand_ins.get(context)
+    return context if build is None else build()
+
+
 def make_client(options: TransportOptions) -> httpx.Client:
     """A synchronous client for one run. Its connections honour the deadline the sync driver
     sets for each call (see `deadline`), so a server that trickles its headers is stopped at
     the call's total timeout too."""
+    lazy = options.transport is None  # httpx's own transports: their TLS passes `start_tls`
     try:
-        client = httpx.Client(transport=options.transport, **_client_kwargs(options))
+        client = httpx.Client(
+            transport=options.transport, **_client_kwargs(options, lazy_trust=lazy)
+        )
+        install_deadlines(client)
+        if lazy and not _all_wrapped(client):  # a transport whose TLS we do not see: no stand-in
+            client.close()
+            client = httpx.Client(transport=options.transport, **_client_kwargs(options))
+            install_deadlines(client)
     except ValueError as exc:  # httpx's word for a proxy URL it cannot use
         raise TransportError(f"cannot set up the HTTP client: {exc}") from None
-    install_deadlines(client)
     _own_clients.add(client)
     return client
+
+
+def _all_wrapped(client: httpx.Client) -> bool:
+    """Whether every transport of ``client`` connects through a `_DeadlineBackend`."""
+    return all(
+        isinstance(getattr(getattr(t, "_pool", None), "_network_backend", None), _DeadlineBackend)
+        for t in (client._transport, *client._mounts.values())
+        if t is not None
+    )
 
 
 #: The clients `make_client` and `make_async_client` made: nothing but the engine sends with
@@ -246,7 +297,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
         inner = self._stream.start_tls(
-            ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)
+            _real_context(ssl_context), server_hostname, _left(timeout, httpcore.ConnectTimeout)
         )
         return _DeadlineStream(inner)
 
@@ -359,9 +410,9 @@ MAX_SHARED_SETTINGS = 32
 
 _lock = threading.Lock()
 _sync_clients: dict[tuple[Any, ...], httpx.Client] = {}
-_LoopEntry = tuple[
-    asyncio.AbstractEventLoop, dict[tuple[Any, ...], "_Shards"], AsyncGenerator[None, None]
-]
+_LoopEntry: TypeAlias = (
+    "tuple[asyncio.AbstractEventLoop, dict[tuple[Any, ...], _Shards], AsyncGenerator[None, None]]"
+)
 _async_clients: dict[int, _LoopEntry] = {}
 
 
@@ -438,6 +489,8 @@ def shared_async_client(options: TransportOptions) -> httpx.AsyncClient | None:
     if key is None:
         return None
     try:
+        import asyncio  # here: synchronous runs never import it
+
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio (trio through anyio): a client of the run's own
         return None

@@ -15,7 +15,6 @@ jar and timeouts, read at most ``max_body`` bytes of each body (decompressed), a
 
 from __future__ import annotations
 
-import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
@@ -436,6 +435,8 @@ async def _exchange_async(
     jar: RunCookies,
     table: Mapping[str, httpx.Auth],
 ) -> HttpReply | Failure:
+    import asyncio  # here: a synchronous run (the CLI's) never imports it
+
     at, start = time.time(), time.monotonic()
     sent: list[httpx.Request] = []
 
@@ -486,6 +487,8 @@ async def drive_async(
             if isinstance(command, HttpExchange):
                 result = await _exchange_async(client, command, jar, table)
             elif isinstance(command, Wait):
+                import asyncio
+
                 await asyncio.sleep(command.seconds)
                 result = Time(time.time())
             elif isinstance(command, Now):

@@ -141,6 +141,29 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_is_honoured(tls: dict[str, A
         assert len(https.requests_to("/public")) == 1
 
 
+def test_default_trust_is_built_at_the_first_handshake(
+    tls: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared sync clients get the default verifying context only when a TLS handshake needs
+    it (building it costs ~20 ms a plain-HTTP process never pays): the stand-in they start
+    with trusts nothing, so this run succeeding over HTTPS with the CA from SSL_CERT_FILE
+    shows the real context, with that variable honoured, was swapped in."""
+    from arazzo_engine.transport import close_shared_clients
+
+    monkeypatch.setenv("SSL_CERT_FILE", tls["ca"])  # a new pool key: a new shared client
+    close_shared_clients()
+    with AuthServer(tls=tls["context"]) as https:
+        result = run_workflow(DOC, "public", servers={"secured": https.url})
+        assert result.success, result.error
+        again = run_workflow(DOC, "public", servers={"secured": https.url})
+        assert again.success, again.error
+        assert len(https.requests_to("/public")) == 2
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with AuthServer(tls=tls["context"]) as https:
+        refused = run_workflow(DOC, "public", servers={"secured": https.url})
+        assert "CERTIFICATE_VERIFY_FAILED" in (refused.steps[0].error or "")
+
+
 # -- proxies ------------------------------------------------------------------------------
 
 
