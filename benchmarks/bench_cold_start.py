@@ -17,7 +17,7 @@ Every process may read and write bytecode caches (``PYTHONDONTWRITEBYTECODE`` is
 the package is byte-compiled first), as for a package installed from a wheel: otherwise the
 engine's own modules would be compiled from source at every start while boto3's would not.
 
-    python benchmarks/bench_cold_start.py [--runs 10]
+    python benchmarks/bench_cold_start.py [--runs 10] [--python PATH]
 """
 
 from __future__ import annotations
@@ -88,11 +88,17 @@ def _time(command: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
-    cli = [sys.executable, "-m", "arazzo_engine", "run"]
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "arazzo_engine")], check=True
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of every process (default: this one); e.g. a virtualenv with "
+        "just `pip install . boto3`, as a user's, where the development tools (click, rich: "
+        "httpx imports its own CLI when they are there) are absent",
     )
+    args = parser.parse_args()
+    python = args.python
+    cli = [python, "-m", "arazzo_engine", "run"]
+    subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "arazzo_engine")], check=True)
     with local_server() as endpoint, tempfile.TemporaryDirectory() as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(aws_environment(endpoint))
@@ -116,8 +122,8 @@ def main() -> None:
             round_times = {
                 "cli": _time([*cli, str(SPEC), "publish-image", *inputs], env),
                 "off": _time([*cli, str(SPEC), "publish-image", *inputs, "--contract", "off"], env),
-                "boto3": _time([sys.executable, str(boto3_script), str(INPUTS_FILE)], env),
-                "raw": _time([sys.executable, str(raw_script), str(INPUTS_FILE)], env),
+                "boto3": _time([python, str(boto3_script), str(INPUTS_FILE)], env),
+                "raw": _time([python, str(raw_script), str(INPUTS_FILE)], env),
             }
             with changed.open("a") as handle:  # new bytes: nothing cached can be reused
                 handle.write(f"# change {index}\n")
@@ -127,7 +133,7 @@ def main() -> None:
                     times[name].append(value)
     median = {name: statistics.median(values) * 1000 for name, values in times.items()}
     boto3 = median["boto3"]
-    print(f"fresh processes, median of {args.runs} starts each, ms")
+    print(f"fresh processes of {python}, median of {args.runs} starts each, ms")
     print(f"boto3 script (3 calls)                        {boto3:7.0f}   1.00x")
     print(
         f"httpx + botocore signer script (3 calls)      {median['raw']:7.0f}   "
