@@ -394,45 +394,67 @@ class SigV4Auth(httpx.Auth):
 
         The request body must already be read (``request.content``).
         """
-        credentials = self._frozen_credentials()
         headers: list[tuple[str, str]] = []
         for raw_name, raw_value in request.headers.raw:
             name = raw_name.decode("ascii", "replace")
-            if name.lower() in _TRANSPORT_HEADERS:
-                continue
             try:
                 value = raw_value.decode("utf-8")
             except UnicodeDecodeError:
+                if name.lower() in _TRANSPORT_HEADERS:
+                    continue
                 raise AuthError(
                     f"header {name!r} is not UTF-8 text and cannot be signed with SigV4"
                 ) from None
             headers.append((name, value))
-        url = request.url
-        query = url.query.decode("ascii")
-        signature = _sign(
-            request.method,
-            (
-                url.scheme,
-                url.netloc.decode("ascii"),
-                url.raw_path.partition(b"?")[0].decode("ascii"),
-                query,
-            ),
-            headers,
-            request.content,
-            credentials,
-            self.signing_name,
-            self.region,
-            (self._clock or _utc_now)(),
-        )
+        signature = self.signature(request.method, request.url, headers, request.content)
         new_query = signature.url.partition("?")[2]
-        if new_query != query:
-            request.url = url.copy_with(query=new_query.encode("ascii") or None)
+        if new_query != request.url.query.decode("ascii"):
+            request.url = request.url.copy_with(query=new_query.encode("ascii") or None)
         # Replace (never duplicate) the headers the signature provides.
         for name, value in signature.headers:
             if name in request.headers:
                 del request.headers[name]
             request.headers[name] = value
         return signature
+
+    def signature(
+        self, method: str, url: httpx.URL, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> SigV4Signature:
+        """The signature of a request given as plain data (``headers`` as sent, transport
+        headers included: they are left out of the signature). `sign` applies it to an
+        httpx request; the drivers apply it to a request they build themselves."""
+        credentials = self._frozen_credentials()
+        query = url.query.decode("ascii")
+        return _sign(
+            method,
+            (
+                url.scheme,
+                url.netloc.decode("ascii"),
+                url.raw_path.partition(b"?")[0].decode("ascii"),
+                query,
+            ),
+            [(n, v) for n, v in headers if n.lower() not in _TRANSPORT_HEADERS],
+            body,
+            credentials,
+            self.signing_name,
+            self.region,
+            (self._clock or _utc_now)(),
+        )
+
+    def apply(
+        self, method: str, url: httpx.URL, headers: list[tuple[str, str]], body: bytes
+    ) -> httpx.URL:
+        """Sign a request given as plain data: the headers the signature provides replace
+        those of the same name in ``headers`` (in place); returns the URL to send (its query
+        re-encoded with the SigV4 rules)."""
+        signature = self.signature(method, url, headers, body)
+        names = {name.lower() for name, _ in signature.headers}
+        headers[:] = [(n, v) for n, v in headers if n.lower() not in names]
+        headers.extend(signature.headers)
+        new_query = signature.url.partition("?")[2]
+        if new_query != url.query.decode("ascii"):
+            url = url.copy_with(query=new_query.encode("ascii") or None)
+        return url
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign the request (see `sign`) and send it."""

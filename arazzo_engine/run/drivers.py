@@ -18,9 +18,11 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 
+import httpcore
 import httpx
+from httpx._transports.default import map_httpcore_exceptions
 
 from ..errors import ArazzoError
 from ..results import RunResult
@@ -65,6 +67,10 @@ class BodyTooLarge(Exception):
 
 class _TotalTimeout(Exception):
     pass
+
+
+#: What an exchange answers as a `Failure` (anything else is a bug of ours, and raises).
+_FAILURES = (httpx.HTTPError, httpx.InvalidURL, ArazzoError, BodyTooLarge, _TotalTimeout)
 
 
 #: Parsed URLs without query or userinfo (httpx URLs are immutable) and timeout settings, by
@@ -156,9 +162,8 @@ def _failure(
     exc: BaseException,
     at: float,
     elapsed: float,
-    request: httpx.Request | None,
+    sent: SentRequest | None,
 ) -> Failure:
-    sent = _sent(request) if request is not None else None
     if isinstance(exc, (httpx.TimeoutException, _TotalTimeout)):
         kind = "the whole exchange" if isinstance(exc, _TotalTimeout) else type(exc).__name__
         reason = f"timed out after {command.timeout:g} s ({kind})"
@@ -181,7 +186,7 @@ class _Inflater:
     to gigabytes is stopped at ``max_body`` without ever holding more than a piece of it
     (httpx's own decoders inflate each network chunk whole: a 64 KiB chunk of a bomb is 64 MB)."""
 
-    def __init__(self, encoding: str, request: httpx.Request) -> None:
+    def __init__(self, encoding: str, request: httpx.Request | None) -> None:
         self.request = request
         self.raw_deflate = False
         self.started = False
@@ -211,27 +216,31 @@ class _Inflater:
             raise httpx.DecodingError(str(exc), request=self.request) from None
 
 
-def _encoding(response: httpx.Response) -> str | None:
-    """The body's content coding when the drivers decode it themselves ("" for none); None
-    when httpx's decoders do (brotli, zstd, several codings)."""
-    coding = response.headers.get("content-encoding", "").strip().lower()
+def _own_coding(value: str) -> str | None:
+    """A ``Content-Encoding`` the drivers decode themselves ("" for none), else None (for
+    httpx's decoders: brotli, zstd, several codings)."""
+    coding = value.strip().lower()
     return coding if coding in ("", "identity", "gzip", "x-gzip", "deflate") else None
 
 
-class _Body:
-    """Collects a body, at most ``max_body`` bytes after decoding."""
+def _encoding(response: httpx.Response) -> str | None:
+    if response.is_stream_consumed:  # read already (a mock transport's): httpx decoded it
+        return None
+    return _own_coding(response.headers.get("content-encoding", ""))
 
-    def __init__(self, limit: int | None, response: httpx.Response) -> None:
+
+class _Body:
+    """Collects a body, at most ``limit`` bytes after decoding. ``coding`` is the content
+    coding the drivers decode (see `_own_coding`), None when the chunks come decoded."""
+
+    def __init__(
+        self, limit: int | None, coding: str | None, request: httpx.Request | None
+    ) -> None:
         self.limit = limit
         self.parts: list[bytes] = []
         self.size = 0
-        coding = _encoding(response)
-        if response.is_stream_consumed:  # read already (a mock transport's): httpx decoded it
-            coding = None
         self.own = coding is not None  # False: the chunks are already decoded by httpx
-        self.inflater = (
-            _Inflater(coding, response.request) if coding not in (None, "", "identity") else None
-        )
+        self.inflater = _Inflater(coding, request) if coding not in (None, "", "identity") else None
 
     def add(self, chunk: bytes) -> None:
         pieces = self.inflater.feed(chunk) if self.inflater is not None else (chunk,)
@@ -255,7 +264,7 @@ class _Body:
 
 def _collect(response: httpx.Response, command: HttpExchange, stop_at: float) -> bytes:
     """The body, at most ``max_body`` bytes, within the deadline (checked per chunk)."""
-    body = _Body(command.max_body, response)
+    body = _Body(command.max_body, _encoding(response), response.request)
     for chunk in response.iter_raw() if body.own else response.iter_bytes():
         body.add(chunk)
         if time.monotonic() > stop_at:
@@ -297,9 +306,176 @@ def _send_one(client: httpx.Client, request: httpx.Request) -> httpx.Response:
     return response
 
 
+# -- the plain path: the engine's own pool, spoken to in plain data ---------------------------
+#
+# Most calls of a run go to a server the shared client reaches directly (no proxy), with no
+# cookie stored yet and no auth or an auth that signs plain data (SigV4). Such a call is
+# handed to the connection pool (httpcore) as plain bytes, and its answer read from the pool's
+# stream: no httpx Request or Response is built. The headers sent are those httpx would send
+# for the same request (Host first, then the request's, then Content-Length). Anything else
+# takes the httpx path below, which gives the same results.
+
+
+class _PlainAuth(Protocol):
+    """An auth flow that signs a request given as plain data, in one go (`SigV4Auth`)."""
+
+    def apply(
+        self, method: str, url: httpx.URL, headers: list[tuple[str, str]], body: bytes
+    ) -> httpx.URL: ...
+
+
+def _plain_pool(client: httpx.Client, url: httpx.URL) -> httpcore.ConnectionPool | None:
+    if not is_own_client(client):
+        return None
+    transport = client._transport_for_url(url)
+    if type(transport) is not httpx.HTTPTransport:  # a proxy's, a mock, a caller's
+        return None
+    pool = transport._pool
+    return pool if type(pool) is httpcore.ConnectionPool else None
+
+
+def _plain_headers(command: HttpExchange, url: httpx.URL) -> list[tuple[str, str]]:
+    """The request headers as httpx would send them (see ``httpx.Request``)."""
+    names = {name.lower() for name, _ in command.headers}
+    auto: list[tuple[str, str]] = []
+    if "host" not in names and url.host:
+        auto.append(("Host", url.netloc.decode("ascii")))
+    sized = "content-length" in names or "transfer-encoding" in names
+    if command.body:
+        tail = [] if sized else [("Content-Length", str(len(command.body)))]
+        return [*auto, *command.headers, *tail]
+    if not sized and command.method in ("POST", "PUT", "PATCH"):
+        auto.append(("Content-Length", "0"))
+    return [*auto, *command.headers]
+
+
+def _decoded_headers(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Response headers as httpx's ``multi_items()`` gives them: names in lower case, text
+    decoded as ASCII, else UTF-8, else ISO-8859-1 (the first that fits them all)."""
+    for encoding in ("ascii", "utf-8", "iso-8859-1"):
+        try:
+            return tuple((k.decode(encoding).lower(), v.decode(encoding)) for k, v in raw)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("ISO-8859-1 decodes every byte")  # pragma: no cover
+
+
+def _exchange_plain(
+    pool: httpcore.ConnectionPool,
+    command: HttpExchange,
+    url: httpx.URL,
+    jar: RunCookies,
+    flow: _PlainAuth | None,
+) -> HttpReply | Failure | None:
+    """One exchange on the plain path (None: its headers are not ASCII; httpx's path says
+    what that means)."""
+    at, start = time.time(), time.monotonic()
+    body = command.body or b""
+    headers = _plain_headers(command, url)
+    sent: SentRequest | None = None
+    try:
+        if flow is not None:
+            url = flow.apply(command.method, url, headers, body)
+        sent = _plain_sent(command.method, url, headers, body)
+        try:
+            raw_headers = [(k.encode("ascii"), v.encode("ascii")) for k, v in headers]
+        except UnicodeEncodeError:
+            return None
+        request = httpcore.Request(
+            command.method,
+            httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=raw_headers,
+            content=body,
+            extensions={"timeout": _timeout(command)},
+        )
+        with deadline(command.timeout), map_httpcore_exceptions():
+            response = pool.handle_request(request)
+            try:
+                answer = _decoded_headers(response.headers)
+                data = _plain_body(response, answer, command, url, start + command.timeout)
+            finally:
+                response.close()
+        if any(name.lower() == "set-cookie" for name, _ in answer):
+            jar.extract(
+                httpx.Response(
+                    response.status,
+                    headers=response.headers,
+                    request=httpx.Request(command.method, url),
+                )
+            )
+        extensions = response.extensions
+        reason = extensions.get("reason_phrase")
+        return HttpReply(
+            response.status,
+            answer,
+            data,
+            sent,
+            at,
+            time.monotonic() - start,
+            httpx.codes.get_reason_phrase(response.status)
+            if reason is None
+            else reason.decode("ascii", "ignore"),
+            extensions.get("http_version", b"HTTP/1.1").decode("ascii", "ignore"),
+        )
+    except _FAILURES as exc:
+        fallback = sent or _plain_sent(command.method, url, headers, body)
+        return _failure(command, exc, at, time.monotonic() - start, fallback)
+
+
+def _plain_sent(
+    method: str, url: httpx.URL, headers: list[tuple[str, str]], body: bytes
+) -> SentRequest:
+    """The request as recorded: names in lower case, as httpx's ``multi_items()`` gives."""
+    return SentRequest(method, str(url), tuple((k.lower(), v) for k, v in headers), body)
+
+
+def _plain_body(
+    response: httpcore.Response,
+    headers: tuple[tuple[str, str], ...],
+    command: HttpExchange,
+    url: httpx.URL,
+    stop_at: float,
+) -> bytes:
+    coding = _own_coding(", ".join(v for k, v in headers if k.lower() == "content-encoding"))
+    if coding is None:  # brotli, zstd, several codings: httpx's decoders, as on its path
+        wrapped = httpx.Response(
+            response.status,
+            headers=response.headers,
+            stream=_Stream(cast("Iterable[bytes]", response.stream)),
+            request=httpx.Request(command.method, url),
+        )
+        return _collect(wrapped, command, stop_at)
+    reader = _Body(command.max_body, coding, None)
+    for chunk in response.stream:  # type: ignore[union-attr]
+        reader.add(chunk)
+        if time.monotonic() > stop_at:
+            raise _TotalTimeout
+    return reader.done()
+
+
+class _Stream(httpx.SyncByteStream):
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+
 def _exchange_sync(
     client: httpx.Client, command: HttpExchange, jar: RunCookies, table: Mapping[str, httpx.Auth]
 ) -> HttpReply | Failure:
+    if not jar.jar.jar:  # no cookie stored for this run: maybe the plain path
+        signer = table.get(command.auth) if command.auth is not None else None
+        if command.auth is None or callable(getattr(signer, "apply", None)):
+            url = _url(command.url)
+            pool = _plain_pool(client, url)
+            if pool is not None:
+                plain = cast("_PlainAuth | None", signer)
+                answer = _exchange_plain(pool, command, url, jar, plain)
+                if answer is not None:
+                    return answer
     at, start = time.time(), time.monotonic()
     request: httpx.Request | None = None
     try:
@@ -321,8 +497,9 @@ def _exchange_sync(
                 response.close()
         jar.extract(response)
         return _reply(response, body, at, time.monotonic() - start)
-    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, BodyTooLarge, _TotalTimeout) as exc:
-        return _failure(command, exc, at, time.monotonic() - start, request)
+    except _FAILURES as exc:
+        sent = _sent(request) if request is not None else None
+        return _failure(command, exc, at, time.monotonic() - start, sent)
 
 
 def _answer_time(command: Command) -> Time:
@@ -392,7 +569,7 @@ async def read_body_async(response: httpx.Response, max_body: int | None) -> byt
     deflate inflated in bounded pieces (a compression bomb stops at the limit); raises
     `BodyTooLarge` beyond it. The drivers' reader, for others that send (Temporal
     activities)."""
-    body = _Body(max_body, response)
+    body = _Body(max_body, _encoding(response), response.request)
     chunks: AsyncIterator[bytes] = response.aiter_raw() if body.own else response.aiter_bytes()
     async for chunk in chunks:
         body.add(chunk)
@@ -463,8 +640,11 @@ async def _exchange_async(
             return await asyncio.wait_for(exchange(), command.timeout)
         except asyncio.TimeoutError:
             raise _TotalTimeout from None
-    except (httpx.HTTPError, httpx.InvalidURL, ArazzoError, BodyTooLarge, _TotalTimeout) as exc:
-        return _failure(command, exc, at, time.monotonic() - start, sent[-1] if sent else None)
+    except _FAILURES as exc:
+        request = sent[-1] if sent else None
+        return _failure(
+            command, exc, at, time.monotonic() - start, _sent(request) if request else None
+        )
 
 
 async def drive_async(
