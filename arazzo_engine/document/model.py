@@ -404,6 +404,9 @@ class Document:
         return f"<Document {self.uri} workflows={list(self.workflows)}>"
 
 
+_DEFAULT_LIMITS = (MAX_SOURCE_BYTES, True, REMOTE_TIMEOUT)
+
+
 def load(
     source: str | os.PathLike[str],
     *,
@@ -431,16 +434,22 @@ def load(
     Raises [`DocumentError`][arazzo_engine.errors.DocumentError] with file, line and column.
     """
     uri = os.fspath(source)
-    if urlparse(uri).scheme not in ("http", "https", "file"):
+    scheme = urlparse(uri).scheme if ":" in uri else ""
+    if scheme not in ("http", "https", "file"):
         uri = os.path.normpath(uri)
-    options = LoadOptions(
-        max_bytes=max_bytes,
-        allow_remote=allow_remote if isinstance(allow_remote, bool) else frozenset(allow_remote),
-        remote_timeout=remote_timeout,
-    )
+    if (max_bytes, allow_remote, remote_timeout) == _DEFAULT_LIMITS:
+        options = _DEFAULT_OPTIONS  # the usual call: one options object, hashed once
+    else:
+        options = LoadOptions(
+            max_bytes=max_bytes,
+            allow_remote=(
+                allow_remote if isinstance(allow_remote, bool) else frozenset(allow_remote)
+            ),
+            remote_timeout=remote_timeout,
+        )
     use_cache = _cache.cache_enabled(cache)
     key = (uri, None if os.path.isabs(uri) else os.getcwd(), options)
-    if use_cache and urlparse(uri).scheme not in ("http", "https"):
+    if use_cache and scheme not in ("http", "https"):
         found = _cache.documents.get(key)
         if found is not None:
             document: Document = found
