@@ -9,6 +9,7 @@ from typing import Any
 
 from ..document.plan import StepPlan, WorkflowPlan
 from ..errors import InputError
+from ..valid_subset import surely_valid
 from .commands import HttpReply, SentRequest
 from .core import Services
 
@@ -45,20 +46,6 @@ _PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum", "format"}
 _OBJECT_KEYWORDS = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
 
 
-def _is_type(value: Any, name: str) -> bool:
-    """JSON Schema's type test, for the types of `_simple_schema` (booleans are no numbers,
-    ``1.0`` is an integer)."""
-    if name == "string":
-        return isinstance(value, str)
-    if name == "boolean":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if name == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    return isinstance(value, (int, float))  # "number"
-
-
 def _simple_property(schema: Any) -> bool:
     if not isinstance(schema, dict) or not set(schema) <= _PROPERTY_KEYWORDS:
         return False
@@ -71,8 +58,10 @@ def _simple_property(schema: Any) -> bool:
 
 
 def _simple_schema(schema: Any) -> bool:
-    """A schema of the common kind: an object of scalar properties (type, string enums,
-    required names, additionalProperties true/false). Anything else goes to jsonschema."""
+    """A schema of the common kind, well formed: an object of scalar properties (type, string
+    enums, required names, additionalProperties true/false). Inputs are proven valid against
+    it without jsonschema (`surely_valid`); any other schema goes to jsonschema, which also
+    says whether it is a valid JSON Schema at all."""
     if not isinstance(schema, dict) or not set(schema) <= _OBJECT_KEYWORDS:
         return False
     properties = schema.get("properties", {})
@@ -85,28 +74,6 @@ def _simple_schema(schema: Any) -> bool:
         and all(isinstance(name, str) for name in required)
         and schema.get("additionalProperties", True) in (True, False)
     )
-
-
-def _surely_valid(schema: dict[str, Any], inputs: Any) -> bool:
-    """True when ``inputs`` satisfy a `_simple_schema` for certain (False: let jsonschema
-    decide, and word the problems)."""
-    if type(inputs) is not dict:
-        return False
-    properties: dict[str, Any] = schema.get("properties", {})
-    if any(name not in inputs for name in schema.get("required", [])):
-        return False
-    if schema.get("additionalProperties", True) is False and not set(inputs) <= set(properties):
-        return False
-    for name, value in inputs.items():
-        rule = properties.get(name)
-        if rule is None:
-            continue
-        kind = rule.get("type")
-        if kind is not None and not _is_type(value, kind):
-            return False
-        if "enum" in rule and not (isinstance(value, str) and value in rule["enum"]):
-            return False
-    return True
 
 
 def inputs_problems(plan: WorkflowPlan, inputs: Mapping[str, Any]) -> list[str]:
@@ -122,7 +89,7 @@ def inputs_problems(plan: WorkflowPlan, inputs: Mapping[str, Any]) -> list[str]:
     simple = plan.document.cache.get(key)
     if simple is None:
         simple = plan.document.cache[key] = _simple_schema(plan.inputs_schema)
-    if simple and _surely_valid(plan.inputs_schema, inputs):
+    if simple and surely_valid(plan.inputs_schema, inputs):
         return []
     validator = _inputs_validator(plan)
     problems = []

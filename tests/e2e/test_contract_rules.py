@@ -214,3 +214,6 @@ def test_only_a_check_imports_jsonschema_and_nothing_imports_openapi_core(
         ["jsonschema"],
         ["body id: fails type 'integer'"],
     )
+    # a body its schema plainly accepts is proven valid without jsonschema (valid_subset)
+    server.route("POST", "/orders", Reply(201, {"id": 7, "status": "open"}))
+    assert _libraries_of_a_run(server, "warn") == ([], [])
