@@ -315,8 +315,7 @@ def run_workflows(
     memory = RunMemory()
     given = inputs or {}
     options = dataclasses.replace(options, dependency_inputs=dict(given))
-    for plan in plans:
-        check_inputs(plan, given.get(plan.workflow_id), options)
+    checked = [check_inputs(plan, given.get(plan.workflow_id), options) for plan in plans]
     prepared = [bind(plan, options) for plan in plans]
     with redactor.logging_filter(), contextlib.ExitStack() as stack:
         transport_options = dataclasses.replace(transport_options, transport=transport)
@@ -327,12 +326,12 @@ def run_workflows(
         )
         return [
             drive_sync(
-                execute(plan, given.get(plan.workflow_id), options, memory, bound.binding),
+                execute(plan, inputs_of, options, memory, bound.binding, checked=True),
                 sender,
                 auth=bound.auth,
                 messages=_messages(plan, options, transport_options),
             )
-            for plan, bound in zip(plans, prepared, strict=True)
+            for plan, inputs_of, bound in zip(plans, checked, prepared, strict=True)
         ]
 
 
