@@ -577,9 +577,14 @@ class RunCookies:
     def __init__(self) -> None:
         self.jar = httpx.Cookies()
 
+    @property
+    def empty(self) -> bool:
+        """Whether no cookie is stored (yet)."""
+        return not self.jar.jar
+
     def apply(self, request: httpx.Request) -> None:
         """Add the jar's cookies for this URL; cookies the request already has win."""
-        if not self.jar.jar:  # nothing stored yet: nothing to add
+        if self.empty:  # nothing stored yet: nothing to add
             return
         probe = httpx.Request(request.method, request.url)
         self.jar.set_cookie_header(probe)

@@ -23,11 +23,11 @@ from urllib.parse import unquote
 
 from .document.loader import walk_pointer
 
-__all__ = ["surely_valid"]
+__all__ = ["ANNOTATIONS", "surely_valid"]
 
 #: Keywords that never change whether an instance is valid (annotations, vendor extensions
 #: are recognised by their ``x-`` prefix).
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(
     {
         "description",
         "title",
@@ -53,7 +53,7 @@ _ANNOTATIONS = frozenset(
 _UNCHECKED_FORMATS = frozenset({"password", "double", "float"})
 #: OpenAPI's integer formats: the range of a signed integer of that many bits.
 _INTEGER_FORMATS = {"int32": 32, "int64": 64}
-_KNOWN = _ANNOTATIONS | {
+_KNOWN = ANNOTATIONS | {
     "$ref",
     "type",
     "enum",
@@ -92,12 +92,12 @@ def _valid(schema: Any, instance: Any, root: Mapping[str, Any] | None, depth: in
     if not all(key in _KNOWN or key.startswith("x-") for key in schema):
         return False  # $id, $anchor, $schema (they change what a $ref means) included
     if "$ref" in schema:
-        if any(key not in _ANNOTATIONS and key != "$ref" for key in schema):
+        if any(key not in ANNOTATIONS and key != "$ref" for key in schema):
             return False  # siblings: ignored by Draft 4, applied by 2020-12
         target = _resolve(schema["$ref"], root)
         return target is not None and _valid(target, instance, root, depth + 1)
     if instance is None:
-        return schema.get("type") == "null" and len(schema.keys() - _ANNOTATIONS) == 1
+        return schema.get("type") == "null" and len(schema.keys() - ANNOTATIONS) == 1
     kind = schema.get("type")
     if kind is not None and not _is_type(instance, kind):
         return False

@@ -265,7 +265,12 @@ class _Body:
 def _collect(response: httpx.Response, command: HttpExchange, stop_at: float) -> bytes:
     """The body, at most ``max_body`` bytes, within the deadline (checked per chunk)."""
     body = _Body(command.max_body, _encoding(response), response.request)
-    for chunk in response.iter_raw() if body.own else response.iter_bytes():
+    return _read(response.iter_raw() if body.own else response.iter_bytes(), body, stop_at)
+
+
+def _read(chunks: Iterable[bytes], body: _Body, stop_at: float) -> bytes:
+    """Feed ``chunks`` to ``body``, checking the deadline after each."""
+    for chunk in chunks:
         body.add(chunk)
         if time.monotonic() > stop_at:
             raise _TotalTimeout
@@ -397,7 +402,7 @@ def _exchange_plain(
                 data = _plain_body(response, answer, command, url, start + command.timeout)
             finally:
                 response.close()
-        if any(name.lower() == "set-cookie" for name, _ in answer):
+        if any(name == "set-cookie" for name, _ in answer):  # names come in lower case
             jar.extract(
                 httpx.Response(
                     response.status,
@@ -438,21 +443,17 @@ def _plain_body(
     url: httpx.URL,
     stop_at: float,
 ) -> bytes:
-    coding = _own_coding(", ".join(v for k, v in headers if k.lower() == "content-encoding"))
+    coding = _own_coding(", ".join(v for k, v in headers if k == "content-encoding"))
     if coding is None:  # brotli, zstd, several codings: httpx's decoders, as on its path
         wrapped = httpx.Response(
             response.status,
             headers=response.headers,
-            stream=_Stream(cast("Iterable[bytes]", response.stream)),
+            stream=_Stream(cast("Iterable[bytes]", response.stream)),  # a sync pool's stream
             request=httpx.Request(command.method, url),
         )
         return _collect(wrapped, command, stop_at)
-    reader = _Body(command.max_body, coding, None)
-    for chunk in response.stream:  # type: ignore[union-attr]
-        reader.add(chunk)
-        if time.monotonic() > stop_at:
-            raise _TotalTimeout
-    return reader.done()
+    chunks = cast("Iterable[bytes]", response.stream)  # a sync pool's stream
+    return _read(chunks, _Body(command.max_body, coding, None), stop_at)
 
 
 class _Stream(httpx.SyncByteStream):
@@ -466,7 +467,7 @@ class _Stream(httpx.SyncByteStream):
 def _exchange_sync(
     client: httpx.Client, command: HttpExchange, jar: RunCookies, table: Mapping[str, httpx.Auth]
 ) -> HttpReply | Failure:
-    if not jar.jar.jar:  # no cookie stored for this run: maybe the plain path
+    if jar.empty:  # no cookie stored for this run: maybe the plain path
         signer = table.get(command.auth) if command.auth is not None else None
         if command.auth is None or callable(getattr(signer, "apply", None)):
             url = _url(command.url)

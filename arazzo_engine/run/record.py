@@ -17,8 +17,6 @@ from .context import StepContext
 
 __all__ = ["StepRecorder"]
 
-_UNPARSED: Any = object()
-
 
 class StepRecorder:
     """Builds the record of one execution of one step. ``started_at`` is the time the core
@@ -87,14 +85,12 @@ class StepRecorder:
         self._recorded_at = self.redactor.version
         self.result.error = reason
 
-    def answered(self, reply: HttpReply, body: Any = _UNPARSED) -> None:
+    def answered(self, reply: HttpReply, body: Any) -> None:
         """The request and its response (the credentials sent are learned as secrets).
-        ``body`` is the response body already decoded (`decode_body`), when the caller has it."""
+        ``body`` is the response body as the run decoded it (`decode_body`)."""
         self.redactor.add_sent_headers(reply.sent.headers)
         self.result.request = RecordedRequest.from_sent(reply.sent, self.redactor)
-        self.result.response = RecordedResponse.from_reply(
-            reply, self.redactor, None if body is _UNPARSED else (body,)
-        )
+        self.result.response = RecordedResponse.from_reply(reply, self.redactor, (body,))
         self.result.status_code = reply.status
         self._recorded_at = self.redactor.version
 

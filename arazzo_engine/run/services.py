@@ -9,7 +9,7 @@ from typing import Any
 
 from ..document.plan import StepPlan, WorkflowPlan
 from ..errors import InputError
-from ..valid_subset import surely_valid
+from ..valid_subset import ANNOTATIONS, surely_valid
 from .commands import HttpReply, SentRequest
 from .core import Services
 
@@ -38,12 +38,8 @@ def _inputs_validator(plan: WorkflowPlan) -> Any:
     return validator
 
 
-#: Keywords that never change whether an instance is valid.
-_ANNOTATIONS = frozenset(
-    {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly"}
-)
-_PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum", "format"}
-_OBJECT_KEYWORDS = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
+_PROPERTY_KEYWORDS = ANNOTATIONS | {"type", "enum", "format"}
+_OBJECT_KEYWORDS = ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
 
 
 def _simple_property(schema: Any) -> bool:
